@@ -1,0 +1,93 @@
+"""Command line of the data layer: `python -m data_sources import|sync|demo|quarantine|opd`.
+
+The flags are a contract (DATA.md "Commands"): cron jobs and acceptance checks call them.
+Each subcommand's work lives in its own module; this file only parses and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_sources",
+        description="Load complaints into the store: files, API sync, demo data, quarantine.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import", help="import a CSV or XLSX file")
+    p.add_argument("file", help="CSV or XLSX file")
+    p.add_argument("--source", help="source name (default: derived from the format)")
+    p.add_argument(
+        "--format", choices=("canonical", "lapor-export", "auto"), default="auto",
+        help="file layout; auto detects it from the headers",
+    )
+    p.add_argument("--mapping", help="TOML mapping file for any other spreadsheet")
+    p.add_argument("--db", help="database URL (default: settings, else data/complaints.db)")
+
+    p = sub.add_parser("sync", help="pull from the configured API sources, incrementally")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="source names (default: all)")
+    p.add_argument("--db", help="database URL")
+
+    p = sub.add_parser("demo", help="fill the store with realistic demo data")
+    p.add_argument("--complaints", type=int, default=20_000, help="number of complaints")
+    p.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
+    p.add_argument("--db", help="database URL")
+
+    p = sub.add_parser("quarantine", help="list rows set aside, with their reasons")
+    p.add_argument("--source", help="only this source")
+    p.add_argument("--limit", type=int, default=200, help="at most this many rows")
+    p.add_argument("--db", help="database URL")
+
+    p = sub.add_parser("opd", help="OPD reference names and aliases")
+    opd_sub = p.add_subparsers(dest="opd_command", required=True)
+    q = opd_sub.add_parser("list", help="reference OPDs and their aliases")
+    q.add_argument("--db", help="database URL")
+    q = opd_sub.add_parser("unmapped", help="OPD spellings found in data but not mapped")
+    q.add_argument("--db", help="database URL")
+    q = opd_sub.add_parser("add", help="add a reference OPD")
+    q.add_argument("name")
+    q.add_argument("--short-name")
+    q.add_argument("--db", help="database URL")
+    q = opd_sub.add_parser("alias", help="map a spelling to a reference OPD")
+    q.add_argument("alias")
+    q.add_argument("opd")
+    q.add_argument("--db", help="database URL")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "import":
+            from data_sources.importer import run_import_cli
+
+            return run_import_cli(args)
+        if args.command == "sync":
+            from data_sources.sync import run_sync_cli
+
+            return run_sync_cli(args)
+        if args.command == "demo":
+            from data_sources.demo import run_demo_cli
+
+            return run_demo_cli(args)
+        if args.command == "quarantine":
+            from data_sources.importer import run_quarantine_cli
+
+            return run_quarantine_cli(args)
+        if args.command == "opd":
+            from data_sources.opd_names import run_opd_cli
+
+            return run_opd_cli(args)
+    except KeyboardInterrupt:
+        print("Dibatalkan / interrupted.", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
