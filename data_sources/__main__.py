@@ -42,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=200, help="at most this many rows")
     p.add_argument("--db", help="database URL")
 
+    p = sub.add_parser("backup", help="write a consistent backup of the store")
+    p.add_argument("--output", required=True, help="backup file (.db for SQLite, .dump for PostgreSQL)")
+    p.add_argument("--db", help="database URL")
+
+    p = sub.add_parser("restore", help="replace the store with a backup")
+    p.add_argument("file", help="backup file written by `backup`")
+    p.add_argument("--db", help="database URL")
+
     p = sub.add_parser("opd", help="OPD reference names and aliases")
     opd_sub = p.add_subparsers(dest="opd_command", required=True)
     q = opd_sub.add_parser("list", help="reference OPDs and their aliases")
@@ -61,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     args = build_parser().parse_args(argv)
     try:
         if args.command == "import":
@@ -79,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             from data_sources.importer import run_quarantine_cli
 
             return run_quarantine_cli(args)
+        if args.command in ("backup", "restore"):
+            return _backup_cli(args)
         if args.command == "opd":
             from data_sources.opd_names import run_opd_cli
 
@@ -87,6 +98,24 @@ def main(argv: list[str] | None = None) -> int:
         print("Dibatalkan / interrupted.", file=sys.stderr)
         return 130
     return 2
+
+
+def _backup_cli(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+    from data_sources import backup as backups
+
+    url = load_settings(db_url=args.db).db_url
+    try:
+        if args.command == "backup":
+            path = backups.backup(url, args.output)
+            print(f"Cadangan ditulis / backup written: {path} ({path.stat().st_size:,} bytes)")
+        else:
+            backups.restore(url, args.file)
+            print(f"Dipulihkan dari / restored from: {args.file}")
+    except backups.BackupError as exc:
+        print(f"Gagal / failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
+    Date,
     Engine,
     and_,
     bindparam,
@@ -366,17 +367,42 @@ class Store:
         return mapping
 
     def add_opd(self, name: str, short_name: str | None = None, region_code: str | None = None) -> int:
+        """Add a reference OPD (idempotent) and re-point complaints stored under a spelling of it.
+
+        A spelling whose alias_key equals the new name's (e.g. "DINAS KESEHATAN" for "Dinas
+        Kesehatan") now resolves to this OPD, so complaints stored under it follow, unless an
+        explicit alias already sends that spelling elsewhere.
+        """
         with self.engine.begin() as conn:
             row = conn.execute(select(schema.opds.c.id).where(schema.opds.c.name == name)).first()
             if row:
                 return int(row[0])
-            return int(
+            opd_id = int(
                 conn.execute(
                     insert(schema.opds)
                     .values(name=name, short_name=short_name, region_code=region_code)
                     .returning(schema.opds.c.id)
                 ).scalar_one()
             )
+            key = alias_key(name)
+            aliased = conn.execute(
+                select(schema.opd_aliases.c.id).where(schema.opd_aliases.c.alias_key == key)
+            ).first()
+            if not aliased:
+                raw_names = [
+                    r[0]
+                    for r in conn.execute(select(complaints.c.opd_raw).distinct()).fetchall()
+                    if r[0] is not None and alias_key(r[0]) == key
+                ]
+                if raw_names:
+                    changed = conn.execute(
+                        update(complaints)
+                        .where(complaints.c.opd_raw.in_(raw_names), complaints.c.opd != name)
+                        .values(opd=name)
+                    ).rowcount
+                    if changed:
+                        self.meta_set("data_version", str(to_micros(utc_now())), conn)
+            return opd_id
 
     def add_alias(self, alias: str, opd_name: str) -> int:
         """Map a spelling to an OPD and re-point the complaints stored under that spelling."""
@@ -448,9 +474,12 @@ class Store:
         frame = self._complete_columns(frame)
         resolver = self.opd_resolver()
         frame["opd_raw"] = frame["opd"]
-        frame["opd"] = frame["opd"].map(
-            lambda n: None if n is None or n != n else resolver.get(alias_key(str(n)), str(n).strip())
-        )
+        # Resolve each distinct spelling once (alias_key is slow per row at a million rows).
+        spellings = {
+            n: resolver.get(alias_key(str(n)), str(n).strip())
+            for n in frame["opd"].dropna().unique().tolist()
+        }
+        frame["opd"] = frame["opd"].map(lambda n: None if n is None or n != n else spellings[n])
         with self.engine.begin() as conn:
             existing = self._existing(conn, source_id, frame["tracking_id"].tolist())
             frame = frame.merge(existing, on="tracking_id", how="left", suffixes=("", "_old"))
@@ -466,13 +495,17 @@ class Store:
             new_rows = [dict(r, source_id=source_id, first_seen_at=now, updated_at=now) for r, n in zip(rows, is_new, strict=True) if n]
             old_rows = [dict(r, _id=int(i), updated_at=now) for r, i, n in zip(rows, frame["id"], is_new, strict=True) if not n]
             ids: dict[str, int] = {}
+            # A plain executemany, then one lookup of the new ids: INSERT .. RETURNING goes through
+            # SQLAlchemy's "insertmanyvalues", whose huge multi-row statements psycopg re-parses
+            # page by page (about 50 s for 100,000 complaints on PostgreSQL instead of a few).
             for start in range(0, len(new_rows), CHUNK):
                 chunk = new_rows[start:start + CHUNK]
+                _insert_many(conn, complaints, chunk)
                 returned = conn.execute(
-                    insert(complaints).returning(
-                        complaints.c.id, complaints.c.tracking_id, sort_by_parameter_order=True
-                    ),
-                    chunk,
+                    select(complaints.c.id, complaints.c.tracking_id).where(
+                        complaints.c.source_id == source_id,
+                        complaints.c.tracking_id.in_([r["tracking_id"] for r in chunk]),
+                    )
                 ).fetchall()
                 ids.update({tid: cid for cid, tid in returned})
             if old_rows:
@@ -496,7 +529,7 @@ class Store:
                     )
                 )
             for start in range(0, len(history), CHUNK):
-                conn.execute(insert(schema.status_history), history[start:start + CHUNK])
+                _insert_many(conn, schema.status_history, history[start:start + CHUNK])
             self.meta_set("data_version", str(now), conn)
         result.stored = len(frame)
         result.inserted = len(new_rows)
@@ -631,6 +664,27 @@ class Store:
         return changed
 
 
+def _insert_many(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows (dicts with the same keys, values as `_rows_for_db` makes them: ints for
+    instants) with one driver-level executemany. SQLAlchemy's per-row parameter processing
+    costs more than SQLite's insert itself at a million rows (benchmarks/bench_import.py)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sqlite = conn.dialect.name == "sqlite"
+    marks = ", ".join(["?" if sqlite else "%s"] * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+
+    values = [[row[c] for row in rows] for c in columns]
+    if sqlite:
+        # SQLAlchemy's SQLite Date stores ISO text; do the same (the sqlite3 date adapter is deprecated).
+        for i, column in enumerate(columns):
+            if isinstance(table.c[column].type, Date):
+                values[i] = [None if v is None else v.isoformat() for v in values[i]]
+    params = list(zip(*values, strict=True))
+    conn.exec_driver_sql(sql, params)
+
+
 def _rows_for_db(frame: pd.DataFrame, *, keep_id: bool = False) -> list[dict[str, Any]]:
     """DataFrame -> list of dicts with ints for instants, None for nulls, dates as dates."""
     columns: dict[str, list] = {}
@@ -648,7 +702,7 @@ def _rows_for_db(frame: pd.DataFrame, *, keep_id: bool = False) -> list[dict[str
         elif col in ("latitude", "longitude", "estimate_precision_hours"):
             columns[col] = [None if v is None or v != v else float(v) for v in series.tolist()]
         else:
-            columns[col] = [None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT or v is pd.NA) else v for v in series.tolist()]
+            columns[col] = series.astype(object).where(series.notna(), None).tolist()  # NaN/NA/NaT -> None
     if keep_id:
         columns = {"id": [int(v) for v in frame["id"].tolist()], **columns}
     keys = list(columns)

@@ -1,0 +1,73 @@
+"""The dashboard's frame: store, first-start demo data, sign-in gate, navigation, global filters.
+
+`streamlit run dashboard.py` on a fresh clone creates the SQLite store, fills it with demo
+data on first start, and opens Ringkasan. Every run: open the store (once per process), let
+the gate decide who is looking *before* any figure is read, register only the pages that
+viewer may open, draw the global filters (mirrored in the URL), then run the chosen page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from access import gate
+from ui import components, data, registry
+from ui import filters as ui_filters
+from ui import page as ui_page
+
+log = logging.getLogger("dashboard")
+
+VIEWER_STATE_KEY = "viewer"
+
+st.set_page_config(
+    page_title="Dasbor Pengaduan",
+    page_icon=":material/campaign:",
+    layout="wide",
+    initial_sidebar_state="auto",
+)
+
+
+def _open_store():  # noqa: ANN202 - Store, imported lazily through ui.data
+    settings = data.settings()
+    try:
+        store = data.store()
+    except Exception:  # noqa: BLE001 - a broken database URL must not show a traceback
+        log.exception("cannot open the complaint store")
+        st.title("Dasbor Pengaduan")
+        st.error(
+            "Basis data pengaduan tidak dapat dibuka. Periksa pengaturan `[connections.complaints]` "
+            "di `.streamlit/secrets.toml` atau variabel `COMPLAINTS_DB_URL`, lalu muat ulang."
+        )
+        st.stop()
+    if data.is_unconfigured(settings) and not store.has_complaints():
+        with st.spinner("Menyiapkan data contoh..."):
+            data.fill_demo_if_fresh(store, settings)
+    return store, settings
+
+
+store, settings = _open_store()
+viewer = gate.require_viewer(store, settings)  # stops the run at the sign-in screen
+st.session_state[VIEWER_STATE_KEY] = viewer
+
+specs = registry.visible_specs(gate.allowed_pages(viewer))
+pages = registry.st_pages(specs)
+st.session_state[registry.PAGES_STATE_KEY] = pages
+current_page = st.navigation(list(pages.values()), position="sidebar")
+
+ui_filters.render_filters(settings, viewer.scope, data.filter_options())
+if viewer.demo_open:
+    gate.demo_notice()
+else:
+    st.sidebar.caption(viewer.label)
+gate.sign_out_button(store)
+
+if store.has_complaints() and store.only_demo_data():
+    components.demo_banner()
+
+try:
+    ui_page.run_in_frame(current_page)
+except Exception:  # noqa: BLE001 - no traceback may reach a user; the log keeps the details
+    log.exception("page %s failed", current_page.title)
+    st.error("Halaman ini gagal dimuat. Coba muat ulang; bila berulang, hubungi analis Diskominfo.")

@@ -1,0 +1,203 @@
+"""Writing the KPI table as CSV, JSON or a presentable Excel workbook (the report command's output).
+
+Machine outputs carry unrounded numbers and empty cells (CSV), null (JSON) or blank cells
+(Excel) for empty figures. Text cells that a spreadsheet could read as a formula are
+neutralised (DATA.md "What may be shown").
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from core.settings import Settings
+from metrics.filters import Filters
+from metrics.kpi import COUNT_COLUMNS, KPI_COLUMNS, TOTAL
+
+FORMATS = ("csv", "json", "xlsx")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+PERCENT_FORMAT = '0.0"%"'  # values are 0-100, shown with a percent sign, never multiplied
+HOURS_FORMAT = "0.0"
+RATING_FORMAT = "0.00"
+SCORE_FORMAT = "0.0"
+COUNT_FORMAT = "#,##0"
+GRADE_FILLS = {"baik": "C6EFCE", "cukup": "FFEB9C", "perlu_perhatian": "FFC7CE"}
+GRADE_FONTS = {"baik": "006100", "cukup": "9C5700", "perlu_perhatian": "9C0006"}
+HEADER_FILL = "1F4E78"
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Prefix `'` to a string a spreadsheet would read as a formula (also after leading blanks)."""
+    if isinstance(value, str) and value.lstrip(" \t\r\n").startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a plain Python value: None for null, int for integral counts, float, str."""
+    if _is_null(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    return value
+
+
+def table_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain values, columns in the table's order."""
+    columns = list(table.columns)
+    return [
+        {name: _plain(value) for name, value in zip(columns, row, strict=True)}
+        for row in table.itertuples(index=False, name=None)
+    ]
+
+
+def _csv_text(table: pd.DataFrame) -> str:
+    safe = table.copy()
+    for name in safe.columns:
+        if safe[name].dtype == object or pd.api.types.is_string_dtype(safe[name].dtype):
+            safe[name] = safe[name].map(neutralise_cell)
+    buffer = io.StringIO()
+    # Default float formatting is the shortest repr that round-trips: unrounded.
+    safe.to_csv(buffer, index=False, na_rep="", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _json_text(table: pd.DataFrame) -> str:
+    return json.dumps(table_records(table), ensure_ascii=False, indent=2) + "\n"
+
+
+def _emit(text: str, output: str | Path | IO[str] | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+    elif hasattr(output, "write"):
+        output.write(text)  # type: ignore[union-attr]
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+def write_report(
+    table: pd.DataFrame,
+    fmt: str,
+    output: str | Path | IO[str] | None,
+    filters: Filters,
+    settings: Settings,
+    admin: dict[str, Any] | None = None,
+) -> None:
+    """Write the KPI table (`opd` + KPI_COLUMNS) as csv/json (to `output`, stdout if None) or xlsx.
+
+    `output` is a path or an open file (text for csv/json, binary for xlsx).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        _emit(_csv_text(table), output)
+    elif fmt == "json":
+        _emit(_json_text(table), output)
+    else:
+        if output is None or output == "-":
+            raise ValueError("an xlsx report needs --output FILE.xlsx")
+        target = output if hasattr(output, "write") else Path(output)  # a path or a binary file
+        write_workbook(table, target, filters, settings, admin)
+
+
+def _number_format(column: str) -> str | None:
+    if column.endswith("_pct"):
+        return PERCENT_FORMAT
+    if column in COUNT_COLUMNS or column == "rank":
+        return COUNT_FORMAT
+    if column == "median_response_hours":
+        return HOURS_FORMAT
+    if column == "mean_rating":
+        return RATING_FORMAT
+    if column == "score":
+        return SCORE_FORMAT
+    return None
+
+
+def write_workbook(
+    table: pd.DataFrame,
+    path: Path | IO[bytes],
+    filters: Filters,
+    settings: Settings,
+    admin: dict[str, Any] | None = None,
+) -> None:
+    """A presentable workbook: styled frozen header, number formats, grade colours, settings sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Laporan KPI"
+    columns = ["opd", *KPI_COLUMNS]
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    thin = Side(style="thin", color="BFBFBF")
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(bottom=thin)
+    sheet.row_dimensions[1].height = 32
+
+    grade_col = columns.index("grade") + 1
+    for record in table_records(table[columns]):
+        sheet.append([neutralise_cell(record[name]) for name in columns])
+        row = sheet.max_row
+        for index, name in enumerate(columns, start=1):
+            fmt = _number_format(name)
+            if fmt:
+                sheet.cell(row=row, column=index).number_format = fmt
+        if record["opd"] == TOTAL:
+            for cell in sheet[row]:
+                cell.font = Font(bold=True)
+                cell.border = Border(top=thin)
+        grade = record["grade"]
+        if grade in GRADE_FILLS:
+            cell = sheet.cell(row=row, column=grade_col)
+            cell.fill = PatternFill("solid", fgColor=GRADE_FILLS[grade])
+            cell.font = Font(color=GRADE_FONTS[grade], bold=True)
+
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{sheet.max_row}"
+    opd_width = max([len(str(v)) for v in table["opd"].tolist()] + [12])
+    sheet.column_dimensions["A"].width = min(opd_width + 2, 60)
+    for index, name in enumerate(columns[1:], start=2):
+        sheet.column_dimensions[get_column_letter(index)].width = max(11, min(len(name) + 2, 24))
+
+    info = workbook.create_sheet("Pengaturan")
+    info.append(["pengaturan", "nilai"])
+    for cell in info[1]:
+        cell.font = header_font
+        cell.fill = header_fill
+    rows: list[tuple[str, Any]] = [
+        ("period_from", filters.date_from.isoformat()),
+        ("period_to", filters.date_to.isoformat()),
+        ("as_of", filters.as_of.isoformat()),
+        ("region", f"{settings.region_code} {settings.region_name}"),
+    ]
+    if admin:
+        rows += [(key, _plain(value)) for key, value in admin.items()]
+    rows += list(settings.kpi.as_table())
+    for key, value in rows:
+        info.append([key, neutralise_cell("" if value is None else value)])
+    info.column_dimensions["A"].width = 28
+    info.column_dimensions["B"].width = 60
+    info.freeze_panes = "A2"
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+

@@ -1,0 +1,86 @@
+"""Data (analysts): sources and their last import or sync, upload, quarantine, OPD names and aliases."""
+
+import streamlit as st
+
+from access import audit
+from ui import data, page
+from ui import format as fmt
+
+FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "CSV/XLSX kanonik"}
+
+ctx = page.guard("data", "Data", needs_data=False)
+tz = ctx.settings.kpi.timezone
+
+st.subheader("Sumber data")
+sources = data.sources_overview()
+if sources.empty:
+    st.caption("Belum ada sumber. Unggah berkas di bawah atau jalankan `python -m data_sources import BERKAS`.")
+else:
+    st.dataframe(
+        sources.assign(
+            last_success_at=[fmt.moment(v, tz) for v in sources["last_success_at"]],
+            finished_at=[fmt.moment(v, tz) for v in sources["finished_at"]],
+            is_demo=sources["is_demo"].map({True: "ya", False: ""}),
+        ).rename(columns={
+            "name": "Sumber", "kind": "Jenis", "is_demo": "Demo", "last_success_at": "Terakhir berhasil",
+            "run_kind": "Proses terakhir", "status": "Status", "finished_at": "Selesai",
+            "rows_read": "Dibaca", "rows_stored": "Disimpan", "rows_quarantined": "Dikarantina", "error": "Galat",
+        }),
+        hide_index=True, key="data_sources",
+    )
+
+st.subheader("Unggah berkas")
+with st.form("data_upload", clear_on_submit=True):
+    upload = st.file_uploader("Berkas CSV atau XLSX", type=["csv", "xlsx"],
+                              max_upload_size=ctx.settings.max_upload_mb)
+    layout = st.selectbox("Format", list(FORMATS), format_func=FORMATS.__getitem__)
+    source = st.text_input("Nama sumber (opsional)", placeholder="mis. lapor-export")
+    submitted = st.form_submit_button("Impor", type="primary")
+if submitted and upload is not None:
+    with st.spinner("Mengimpor..."):
+        try:
+            report = data.import_upload(upload, upload.name, layout, source.strip())
+        except Exception as exc:  # noqa: BLE001 - the importer's messages are written for people
+            audit.record(data.store(), ctx.viewer.username, "import", f"{upload.name}: gagal", ok=False)
+            st.error(f"Berkas tidak dapat diimpor: {exc}")
+        else:
+            audit.record(data.store(), ctx.viewer.username, "import",
+                         f"{upload.name}: {report.rows_read} dibaca, {report.rows_stored} disimpan")
+            st.success(
+                f"{upload.name}: {fmt.number(report.rows_read)} baris dibaca, {fmt.number(report.rows_stored)} "
+                f"disimpan, {fmt.number(report.rows_quarantined)} dikarantina (sumber {report.source})."
+            )
+            for message in report.messages:
+                st.text(message)
+
+st.subheader("Karantina")
+count = data.quarantine_count()
+st.caption(f"{fmt.number(count)} baris disisihkan karena melanggar aturan data (500 terbaru ditampilkan).")
+if count:
+    rows = data.quarantine_overview()
+    rows["created_at"] = [fmt.moment(v, tz) for v in rows["created_at"]]
+    st.dataframe(rows.rename(columns={"source": "Sumber", "run_id": "Proses", "record_no": "Baris",
+                                      "tracking_id": "Tracking ID", "reason": "Alasan", "created_at": "Waktu"}),
+                 hide_index=True, key="data_quarantine")
+
+st.subheader("Nama OPD belum dipetakan")
+unmapped = data.unmapped_opds()
+if unmapped.empty:
+    st.caption("Semua nama OPD sudah dikenali.")
+else:
+    st.dataframe(unmapped.rename(columns={"opd": "Nama di data", "complaints": "Aduan"}), hide_index=True,
+                 key="data_unmapped")
+    with st.form("data_alias"):
+        alias = st.selectbox("Nama di data", unmapped["opd"].tolist())
+        target = st.selectbox("OPD rujukan", data.reference_opds(), accept_new_options=True)
+        if st.form_submit_button("Petakan") and alias and target:
+            changed = data.store().add_alias(alias, target)
+            audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
+            st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
+
+st.subheader("Tabel alias OPD")
+aliases = data.alias_table()
+if aliases.empty:
+    st.caption("Belum ada alias.")
+else:
+    st.dataframe(aliases.rename(columns={"alias": "Alias", "opd": "OPD rujukan"}), hide_index=True, key="data_aliases")

@@ -1,0 +1,61 @@
+"""Peringkat OPD: the ranked scorecard of all OPDs; tapping an OPD opens its detail."""
+
+import streamlit as st
+
+from ui import charts, components, data, page, presentation, registry, views
+from ui import filters as ui_filters
+from ui import format as fmt
+
+ctx = page.guard("peringkat", "Peringkat OPD")
+filters = ctx.filters
+kpi = ctx.settings.kpi
+
+table = data.opd_table(filters)
+ranked, unranked = views.split_ranked(table)
+region = views.total_row(table)
+
+if ranked.empty and unranked.empty:
+    components.empty_state("Belum ada aduan untuk periode ini", "Pilih periode lain di panel saring.")
+    st.stop()
+
+if region is not None:
+    st.caption(
+        f"Seluruh wilayah: skor {fmt.score(region['score'])} · Kecepatan {fmt.percent(region['response_on_time_pct'])}"
+        f" · Ketepatan {fmt.percent(region['accuracy_pct'])} · Tuntas {fmt.percent(region['completion_pct'])}"
+        f" · {fmt.number(region['received'])} aduan"
+    )
+
+if not ranked.empty:
+    charts.show(charts.score_bars(ranked, kpi.grade_baik, kpi.grade_cukup), key="peringkat_scores")
+    st.caption(
+        f"Garis titik-titik: batas nilai Cukup ({fmt.number(kpi.grade_cukup)}) dan Baik "
+        f"({fmt.number(kpi.grade_baik)}). Ketuk baris tabel untuk membuka detail OPD."
+    )
+    selection = st.dataframe(
+        views.scorecard(ranked),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="peringkat_table",
+        column_config={
+            "OPD": st.column_config.TextColumn("OPD", pinned=True),
+            **{name: st.column_config.Column(name, help=text) for name, text in views.SCORECARD_HELP.items()},
+        },
+    )
+    rows = selection.selection.rows if selection is not None else []
+    detail_page = registry.page("detail_opd")
+    if rows and detail_page is not None:
+        chosen = str(ranked.iloc[rows[0]]["opd"])
+        st.switch_page(detail_page, query_params={**ui_filters.global_params(), "opd": chosen})
+
+st.subheader("Data belum cukup")
+st.caption(
+    f"OPD dengan kurang dari {fmt.number(kpi.min_volume)} aduan pada periode ini tidak diberi peringkat."
+)
+if unranked.empty:
+    st.caption("Semua OPD memiliki aduan yang cukup.")
+else:
+    st.dataframe(views.scorecard(unranked.drop(columns=["rank", "grade", "score"])), hide_index=True,
+                 key="peringkat_unranked")
+
+presentation.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)

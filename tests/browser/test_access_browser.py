@@ -1,0 +1,163 @@
+"""Signing in and out in a real Chromium at a phone viewport, and a direct URL a role may not open.
+
+The server runs `streamlit run dashboard.py` on its own store (demo data plus two accounts), so
+the shared demo server of the page tests stays open (no account) and untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, ROOT, START_TIMEOUT, _free_port, _skip_reason
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Sandi-Peramban-123"
+TIMEOUT_MS = 90_000  # generous: CI machines run the other suites beside this one
+
+
+@pytest.fixture(scope="module")
+def signed_app_url(tmp_path_factory) -> Iterator[str]:
+    """The dashboard on a store with demo data and accounts: the sign-in gate is on."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from access import accounts
+    from core.settings import load_settings
+    from data_sources.demo import load_demo
+    from data_sources.store import Store
+
+    secrets = tmp_path_factory.mktemp("access-secrets") / "none.toml"
+    secrets.write_text("")
+    url = f"sqlite:///{tmp_path_factory.mktemp('access-db') / 'complaints.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DASHBOARD_SECRETS", str(secrets))
+        store = Store.open(url, load_settings(db_url=url))
+        load_demo(store, n=1500, seed=3)
+        accounts.create_user(store, "admin", "analis", PASSWORD)
+        accounts.create_user(store, "bupati", "pimpinan", PASSWORD)
+        store.dispose()
+
+    port = _free_port()
+    env = {**os.environ, "COMPLAINTS_DB_URL": url, "DASHBOARD_SECRETS": str(secrets)}
+    log_path = tmp_path_factory.mktemp("access-log") / "streamlit.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(process, base, log_path)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    server_log = log_path.read_text()
+    assert PASSWORD not in server_log and "$argon2" not in server_log
+
+
+def _wait_healthy(process: subprocess.Popen, base: str, log_path) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"streamlit did not answer within {START_TIMEOUT} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def _settled(page) -> None:  # noqa: ANN001
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=TIMEOUT_MS)
+
+
+def _sign_in_form_shown(page) -> None:  # noqa: ANN001
+    page.get_by_label("Nama pengguna").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], .lp-card').count() == 0
+
+
+def _sign_in(page, username: str) -> None:  # noqa: ANN001
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk", exact=True).click()
+
+
+@pytest.fixture
+def new_page(browser, artifacts_dir):
+    contexts = []
+
+    def _open(viewport: dict):  # noqa: ANN202
+        phone = viewport is PHONE
+        context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def test_sign_in_and_sign_out_at_phone_viewport(signed_app_url, new_page, artifacts_dir):
+    page = new_page(PHONE)
+    page.goto(signed_app_url, wait_until="domcontentloaded")
+    _settled(page)
+    _sign_in_form_shown(page)
+    page.screenshot(path=str(artifacts_dir / "access-phone-sign-in.png"), full_page=True)
+
+    _sign_in(page, "bupati")
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Ringkasan")', timeout=TIMEOUT_MS)
+    _settled(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(artifacts_dir / "access-phone-signed-in.png"), full_page=True)
+
+    # On a phone the sidebar starts collapsed (off screen): open it to reach "Keluar".
+    page.locator('[data-testid="stExpandSidebarButton"]').click()
+    sign_out = page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Keluar")
+    sign_out.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the sidebar slides in
+    sign_out.click()
+    page.get_by_text("Anda sudah keluar.").wait_for(timeout=TIMEOUT_MS)
+    _sign_in_form_shown(page)
+    page.screenshot(path=str(artifacts_dir / "access-phone-signed-out.png"), full_page=True)
+
+
+def test_direct_url_to_a_page_the_role_may_not_see_shows_nothing_of_it(signed_app_url, new_page):
+    from ui.registry import SPECS_BY_KEY
+
+    page = new_page(DESKTOP)
+    page.goto(f"{signed_app_url}/{SPECS_BY_KEY['akun'].url_path}", wait_until="domcontentloaded")
+    _settled(page)
+    _sign_in_form_shown(page)  # before sign-in: the gate, nothing else
+    _sign_in(page, "bupati")
+    page.wait_for_function(
+        """() => { const h = document.querySelector('[data-testid="stMain"] h1');
+                   return h && !/Masuk|Dasbor Pengaduan/.test(h.textContent); }""",
+        timeout=TIMEOUT_MS,
+    )
+    _settled(page)
+    headings = page.locator('[data-testid="stMain"] h1').all_inner_texts()
+    assert not any("Akun" in h for h in headings), headings
+    assert page.get_by_text("admin", exact=True).count() == 0
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Akun" not in nav and "Audit" not in nav and "Ringkasan" in nav

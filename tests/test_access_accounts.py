@@ -1,0 +1,250 @@
+"""Local accounts: argon2 hashing, lockout, disable, password change, the CLI and the audit log."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import make_store
+
+from access import accounts, audit
+from access.accounts import AccountError, SignInStatus
+from data_sources.schema import users
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Rahasia-Kuat-123"
+WRONG = "bukan-sandinya"
+
+
+def _hash_of(store, username: str) -> str:
+    return store.execute(users.select().where(users.c.username == username)).dicts()[0]["password_hash"]
+
+
+def test_password_is_stored_as_argon2id_hash_never_plain(store):
+    accounts.create_user(store, "admin", "analis", PASSWORD, actor="test")
+    stored = _hash_of(store, "admin")
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_right_password_signs_in_and_is_audited(store):
+    accounts.create_user(store, "bupati", "pimpinan", PASSWORD)
+    result = accounts.authenticate(store, "bupati", PASSWORD, store.settings)
+    assert result.ok and result.account.role == "pimpinan"
+    assert accounts.get_user(store, "bupati").last_login_at is not None
+    entry = audit.recent(store, 1).iloc[0]
+    assert (entry["action"], entry["username"], bool(entry["ok"])) == ("signin", "bupati", True)
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer_and_are_audited(store):
+    accounts.create_user(store, "bupati", "pimpinan", PASSWORD)
+    wrong = accounts.authenticate(store, "bupati", WRONG, store.settings)
+    unknown = accounts.authenticate(store, "siapa", PASSWORD, store.settings)
+    assert wrong.status is SignInStatus.INVALID and unknown.status is SignInStatus.INVALID
+    failures = audit.recent(store, 10, action="signin_failed")
+    assert sorted(failures["username"]) == ["bupati", "siapa"]
+    assert not failures["ok"].any()
+
+
+def test_sixth_attempt_after_five_wrong_passwords_is_locked_even_with_the_right_one(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    for _ in range(5):
+        assert accounts.authenticate(store, "sekda", WRONG, store.settings).status is SignInStatus.INVALID
+    sixth_wrong = accounts.authenticate(store, "sekda", WRONG, store.settings)
+    assert sixth_wrong.status is SignInStatus.LOCKED
+    right = accounts.authenticate(store, "sekda", PASSWORD, store.settings)
+    assert right.status is SignInStatus.LOCKED and not right.ok
+
+
+def test_fifth_wrong_password_locks_the_account_for_lockout_minutes(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for _ in range(4):
+        assert accounts.authenticate(store, "sekda", WRONG, store.settings, now=now).locked_until is None
+    fifth = accounts.authenticate(store, "sekda", WRONG, store.settings, now=now)
+    assert fifth.locked_until == now + timedelta(minutes=15)
+    still = now + timedelta(minutes=14, seconds=59)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=still).status is SignInStatus.LOCKED
+    after = now + timedelta(minutes=15, seconds=1)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=after).ok
+    assert accounts.get_user(store, "sekda").failed_attempts == 0
+
+
+def test_four_wrong_passwords_then_the_right_one_signs_in_and_resets_the_count(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    for _ in range(4):
+        accounts.authenticate(store, "sekda", WRONG, store.settings)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).ok
+    for _ in range(4):
+        accounts.authenticate(store, "sekda", WRONG, store.settings)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).ok
+
+
+def test_lockout_attempts_and_minutes_come_from_the_settings(sqlite_store):
+    settings = replace(sqlite_store.settings, lockout_attempts=2, lockout_minutes=60)
+    accounts.create_user(sqlite_store, "sekda", "pimpinan", PASSWORD)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    accounts.authenticate(sqlite_store, "sekda", WRONG, settings, now=now)
+    second = accounts.authenticate(sqlite_store, "sekda", WRONG, settings, now=now)
+    assert second.locked_until == now + timedelta(minutes=60)
+    later = now + timedelta(minutes=59)
+    assert accounts.authenticate(sqlite_store, "sekda", PASSWORD, settings, now=later).status is SignInStatus.LOCKED
+
+
+def test_disabled_account_cannot_sign_in(store):
+    accounts.create_user(store, "admin", "analis", PASSWORD)
+    accounts.create_user(store, "budi", "opd", PASSWORD, opd="Dinas PUPR")
+    accounts.disable_user(store, "budi", actor="admin")
+    assert accounts.authenticate(store, "budi", PASSWORD, store.settings).status is SignInStatus.DISABLED
+    accounts.enable_user(store, "budi", actor="admin")
+    assert accounts.authenticate(store, "budi", PASSWORD, store.settings).ok
+
+
+def test_last_active_analyst_cannot_be_disabled(store):
+    accounts.create_user(store, "admin", "analis", PASSWORD)
+    with pytest.raises(AccountError):
+        accounts.disable_user(store, "admin")
+    accounts.create_user(store, "admin2", "analis", PASSWORD)
+    assert accounts.disable_user(store, "admin").disabled
+
+
+def test_passwd_replaces_the_password_and_lifts_a_lock(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    for _ in range(5):
+        accounts.authenticate(store, "sekda", WRONG, store.settings)
+    accounts.set_password(store, "sekda", "Sandi-Baru-456", actor="admin")
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).status is SignInStatus.INVALID
+    assert accounts.authenticate(store, "sekda", "Sandi-Baru-456", store.settings).ok
+
+
+def test_weak_password_duplicate_name_and_opd_without_opd_are_refused(store):
+    with pytest.raises(AccountError, match="minimal"):
+        accounts.create_user(store, "a", "analis", "pendek")
+    with pytest.raises(AccountError, match="opd"):
+        accounts.create_user(store, "b", "opd", PASSWORD)
+    with pytest.raises(AccountError, match="Peran"):
+        accounts.create_user(store, "c", "bupati", PASSWORD)
+    accounts.create_user(store, "d", "analis", PASSWORD)
+    with pytest.raises(AccountError, match="sudah dipakai"):
+        accounts.create_user(store, "d", "pimpinan", PASSWORD)
+    assert accounts.user_count(store) == 1
+
+
+def test_opd_is_kept_only_for_opd_accounts(store):
+    leader = accounts.create_user(store, "bupati", "pimpinan", PASSWORD, opd="Dinas PUPR")
+    member = accounts.create_user(store, "budi", "opd", PASSWORD, opd="Dinas PUPR")
+    assert leader.opd is None and member.opd == "Dinas PUPR"
+
+
+def test_account_list_carries_no_password_hash(store):
+    accounts.create_user(store, "admin", "analis", PASSWORD)
+    frame = accounts.list_users(store)
+    assert "password_hash" not in frame.columns
+    assert not frame.astype(str).apply(lambda col: col.str.contains("argon2")).any().any()
+
+
+def test_account_changes_are_audited_with_the_actor(store):
+    accounts.create_user(store, "admin", "analis", PASSWORD, actor="cli")
+    accounts.create_user(store, "budi", "opd", PASSWORD, opd="Dinas PUPR", actor="admin")
+    accounts.set_password(store, "budi", "Sandi-Baru-456", actor="admin")
+    accounts.disable_user(store, "budi", actor="admin")
+    log = audit.recent(store, 10)
+    assert list(log["action"]) == ["user_disable", "user_passwd", "user_add", "user_add"]
+    assert list(log["username"]) == ["admin", "admin", "admin", "cli"]
+
+
+def test_audit_recent_is_newest_first_limited_and_filterable(store):
+    for i in range(5):
+        audit.record(store, "admin", "export", f"laporan {i}.xlsx")
+    audit.record(store, "admin", "import", "lapor_export.xlsx", ok=False)
+    log = audit.recent(store, 3)
+    assert list(log["detail"]) == ["lapor_export.xlsx", "laporan 4.xlsx", "laporan 3.xlsx"]
+    assert list(audit.recent(store, 100, action="import")["ok"]) == [False]
+    assert str(log["at"].iloc[0].tzinfo) == "UTC"
+
+
+def test_no_password_or_hash_reaches_logs_output_or_audit_log(store, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    accounts.create_user(store, "admin", "analis", PASSWORD, actor="cli")
+    accounts.authenticate(store, "admin", WRONG, store.settings)
+    accounts.authenticate(store, "admin", PASSWORD, store.settings)
+    accounts.set_password(store, "admin", "Sandi-Baru-456", actor="cli")
+    stored_hash = _hash_of(store, "admin")
+    captured = capsys.readouterr()
+    texts = [caplog.text, captured.out, captured.err, audit.recent(store, 100).to_string()]
+    for secret in (PASSWORD, WRONG, "Sandi-Baru-456", stored_hash, "$argon2"):
+        assert not any(secret in text for text in texts), secret
+
+
+# --- the command line ---------------------------------------------------------------------
+def _cli(db: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "access", *args, "--db", db],
+        input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+
+
+def test_cli_manages_accounts_with_password_stdin(db_url):
+    added = _cli(db_url, "user", "add", "admin", "--role", "analis", "--password-stdin", stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    opd = _cli(
+        db_url, "user", "add", "budi", "--role", "opd", "--opd", "Dinas PUPR", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert opd.returncode == 0, opd.stderr
+    listed = _cli(db_url, "user", "list")
+    assert listed.returncode == 0
+    assert "admin" in listed.stdout and "Dinas PUPR" in listed.stdout
+    assert _cli(db_url, "user", "passwd", "budi", "--password-stdin", stdin="Sandi-Baru-456\n").returncode == 0
+    assert _cli(db_url, "user", "disable", "budi").returncode == 0
+    assert "nonaktif" in _cli(db_url, "user", "list").stdout
+
+    store = make_store(db_url)
+    try:
+        assert accounts.authenticate(store, "admin", PASSWORD, store.settings).ok
+        assert accounts.authenticate(store, "budi", "Sandi-Baru-456", store.settings).status is SignInStatus.DISABLED
+        actions = set(audit.recent(store, 100)["action"])
+        assert {"user_add", "user_passwd", "user_disable"} <= actions
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (("user", "add", "x", "--role", "analis", "--password-stdin"), "pendek\n", "minimal"),
+        (("user", "add", "x", "--role", "opd", "--password-stdin"), PASSWORD + "\n", "--opd"),
+        (("user", "add", "x", "--role", "analis", "--password-stdin"), "", "stdin"),
+        (("user", "add", "x", "--role", "analis"), "", "--password-stdin"),  # no terminal to prompt
+        (("user", "disable", "tidak-ada"), None, "tidak ada"),
+        (("user", "passwd", "tidak-ada", "--password-stdin"), PASSWORD + "\n", "tidak ada"),
+    ],
+)
+def test_cli_errors_exit_non_zero_with_a_message_and_no_traceback(sqlite_url, args, stdin, message):
+    done = _cli(sqlite_url, *args, stdin=stdin)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert PASSWORD not in done.stderr + done.stdout
+
+
+def test_cli_unreachable_database_is_one_line_not_a_traceback():
+    done = _cli("postgresql://nobody@127.0.0.1:1/none", "user", "list")
+    assert done.returncode != 0
+    assert "Basis data tidak dapat dibuka" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_output_never_shows_the_password_or_its_hash(sqlite_url):
+    done = _cli(sqlite_url, "user", "add", "admin", "--role", "analis", "--password-stdin", stdin=PASSWORD + "\n")
+    listed = _cli(sqlite_url, "user", "list")
+    audit_out = _cli(sqlite_url, "audit")
+    text = "".join(p.stdout + p.stderr for p in (done, listed, audit_out))
+    assert PASSWORD not in text and "$argon2" not in text
+    assert "user_add" in audit_out.stdout

@@ -1,0 +1,101 @@
+"""Global filters: period presets, URL round trip, and the Filters handed to metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from core.settings import Settings
+from metrics.filters import Scope
+from ui import filters as f
+from ui.registry import PAGES, visible_specs
+
+
+def test_bulan_ini_runs_from_the_first_of_the_month_to_today():
+    assert f.preset_range("bulan_ini", date(2026, 11, 22)) == (date(2026, 11, 1), date(2026, 11, 22))
+
+
+def test_minggu_ini_starts_on_monday():
+    assert f.preset_range("minggu_ini", date(2026, 11, 22)) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_bulan_lalu_is_the_whole_previous_month_across_a_year_end():
+    assert f.preset_range("bulan_lalu", date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
+    assert f.preset_range("bulan_lalu", date(2026, 3, 31)) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_tiga_bulan_terakhir_is_this_month_and_the_two_before():
+    assert f.preset_range("3_bulan", date(2026, 2, 10)) == (date(2025, 12, 1), date(2026, 2, 10))
+
+
+def test_tahun_ini_starts_on_the_first_of_january():
+    assert f.preset_range("tahun_ini", date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 11, 22))
+
+
+def test_today_is_the_local_date_of_as_of():
+    # 2026-11-30 17:00 UTC is already 1 December in WITA (UTC+8).
+    choice = f.FilterChoice(as_of=datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    filters = f.build_filters(choice, Settings(), Scope())
+    assert (filters.date_from, filters.date_to) == (date(2026, 12, 1), date(2026, 12, 1))
+
+
+def test_choice_round_trips_through_query_parameters():
+    choice = f.FilterChoice(
+        preset="custom", date_from=date(2026, 9, 1), date_to=date(2026, 10, 31),
+        slices={"opds": ("Dinas Kesehatan",), "channels": ("sms", "website")},
+        as_of=datetime(2026, 11, 15, 4, 0, tzinfo=UTC),
+    )
+    params = f.params_for_choice(choice)
+    assert f.choice_from_params(params, "Asia/Makassar") == choice
+
+
+def test_defaults_are_left_out_of_the_url():
+    assert f.params_for_choice(f.FilterChoice()) == {}
+
+
+def test_unknown_preset_and_half_custom_period_fall_back_to_this_month():
+    assert f.choice_from_params({"periode": "kemarin"}, "Asia/Makassar").preset == "bulan_ini"
+    assert f.choice_from_params({"periode": "custom", "dari": "2026-01-01"}, "Asia/Makassar").preset == "bulan_ini"
+
+
+def test_as_of_without_offset_is_local_time_and_a_plus_sent_as_space_survives():
+    assert f.parse_as_of("2026-11-15T12:00:00", "Asia/Makassar") == datetime(2026, 11, 15, 4, tzinfo=UTC)
+    assert f.parse_as_of("2026-11-15T12:00:00 08:00", "Asia/Makassar") == datetime(2026, 11, 15, 4, tzinfo=UTC)
+    assert f.parse_as_of("nanti", "Asia/Makassar") is None
+
+
+def test_custom_period_entered_backwards_is_put_in_order():
+    choice = f.FilterChoice(preset="custom", date_from=date(2026, 3, 31), date_to=date(2026, 3, 1))
+    assert f.choice_range(choice, date(2026, 11, 1)) == (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def test_now_is_floored_to_the_cache_ttl_so_cached_figures_can_be_reused():
+    a = f.stable_now(300, datetime(2026, 11, 22, 10, 1, 5, tzinfo=UTC))
+    b = f.stable_now(300, datetime(2026, 11, 22, 10, 4, 59, tzinfo=UTC))
+    assert a == b == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def test_filters_carry_the_viewer_scope_into_the_cache_key():
+    scope = Scope(opd="Dinas Kesehatan")
+    choice = f.FilterChoice(as_of=datetime(2026, 11, 15, tzinfo=UTC))
+    assert f.build_filters(choice, Settings(), scope).scope == scope
+    assert repr(f.build_filters(choice, Settings(), scope)) != repr(f.build_filters(choice, Settings(), Scope()))
+
+
+def test_registry_lists_all_nine_pages_with_url_paths_equal_to_their_file_stems():
+    keys = [p.key for p in PAGES]
+    assert keys == ["ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi", "data", "akun", "audit"]
+    assert len({p.url_path for p in PAGES}) == len(PAGES)
+    for spec in PAGES:
+        # A fresh server resolves deep links by file stem (legacy pages/ mode): see PageSpec.
+        assert spec.url_path == spec.path.rsplit("/", 1)[-1].removesuffix(".py")
+
+
+def test_registry_skips_pages_that_are_not_allowed_or_not_written():
+    specs = visible_specs({"ringkasan", "tren", "nonexistent"})
+    assert [s.key for s in specs] == ["ringkasan", "tren"]
+    assert specs[0].default
+
+
+def test_first_allowed_page_becomes_home_when_ringkasan_is_not_allowed():
+    specs = visible_specs({"tren", "data"})
+    assert specs[0].key == "tren" and specs[0].default

@@ -1,0 +1,249 @@
+"""The pages' one door to figures: the store, settings, and cached wrappers around metrics/.
+
+Figures are cached per (database, settings, data version, filters) with the settings' TTL.
+`Filters` carries the viewer's scope, so an OPD viewer's figures never share a cache entry
+with anyone else's. The store is opened once per process (st.cache_resource).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import func, select
+
+from core.settings import Settings, default_db_url, load_settings
+from data_sources import schema
+from data_sources.store import Store
+from metrics import complaints as metrics_complaints
+from metrics import kpi as metrics_kpi
+from metrics import trends as metrics_trends
+from metrics.filters import Filters
+
+_BOOT_SETTINGS = load_settings()
+CACHE_TTL = _BOOT_SETTINGS.cache_ttl_seconds
+MAX_ENTRIES = 512
+DEMO_COMPLAINTS = 20_000
+DEMO_SEED = 42
+_demo_lock = threading.Lock()
+
+
+# --- store and settings -------------------------------------------------------------------
+def settings() -> Settings:
+    """The settings of this run (secrets.toml < environment), read fresh so edits apply."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(db_url: str, settings_key: str, _settings: Settings) -> Store:
+    return Store.open(db_url, _settings)
+
+
+def store() -> Store:
+    """The store of the configured database, opened (and migrated) once per process."""
+    current = settings()
+    return _open_store(current.db_url, settings_key(current), current)
+
+
+def settings_key(value: Settings) -> str:
+    return hashlib.sha1(repr(value).encode()).hexdigest()[:16]
+
+
+def is_unconfigured(current: Settings) -> bool:
+    """Nothing configured: the embedded default SQLite file (a fresh clone)."""
+    return current.db_url == default_db_url()
+
+
+def fill_demo_if_fresh(target: Store, current: Settings, n: int = DEMO_COMPLAINTS) -> bool:
+    """On a fresh clone (default database, no source ever loaded) fill the store with demo data.
+
+    A configured database is never filled behind the user's back; it shows the empty state.
+    """
+    if not is_unconfigured(current):
+        return False
+    with _demo_lock:
+        if target.execute(select(schema.sources.c.id).limit(1)).first() is not None:
+            return False
+        from data_sources.demo import load_demo
+
+        load_demo(target, n=n, seed=DEMO_SEED)
+        return True
+
+
+def data_version(target: Store | None = None) -> str:
+    return (target or store()).data_version()
+
+
+def _key(filters: Filters) -> str:
+    return repr(filters)
+
+
+def _context() -> tuple[Store, Settings, str, str]:
+    target = store()
+    return target, target.settings, settings_key(target.settings), target.data_version()
+
+
+# --- cached figures -----------------------------------------------------------------------
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _opd_table(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+               _filters: Filters) -> pd.DataFrame:
+    return metrics_kpi.opd_table(_store, _filters, _settings)
+
+
+def opd_table(filters: Filters) -> pd.DataFrame:
+    """metrics.kpi.opd_table: one row per OPD plus TOTAL (last)."""
+    target, conf, skey, version = _context()
+    return _opd_table(target, conf, conf.db_url, skey, version, _key(filters), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _compare(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+             _filters: Filters) -> pd.DataFrame:
+    return metrics_kpi.compare_periods(_store, _filters, _settings)
+
+
+def compare_periods(filters: Filters) -> pd.DataFrame:
+    target, conf, skey, version = _context()
+    return _compare(target, conf, conf.db_url, skey, version, _key(filters), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _admin(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+           _filters: Filters) -> dict[str, Any]:
+    return metrics_kpi.admin_figures(_store, _filters, _settings)
+
+
+def admin_figures(filters: Filters) -> dict[str, Any]:
+    target, conf, skey, version = _context()
+    return _admin(target, conf, conf.db_url, skey, version, _key(filters), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _series(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+            _filters: Filters, freq: str, by: str | None) -> pd.DataFrame:
+    return metrics_trends.series(_store, _filters, _settings, freq=freq, by=by)
+
+
+def series(filters: Filters, freq: str = "month", by: str | None = None) -> pd.DataFrame:
+    target, conf, skey, version = _context()
+    return _series(target, conf, conf.db_url, skey, version, _key(filters), filters, freq, by)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _breakdown(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+               _filters: Filters, by: str) -> pd.DataFrame:
+    return metrics_trends.breakdown(_store, _filters, _settings, by=by)
+
+
+def breakdown(filters: Filters, by: str) -> pd.DataFrame:
+    target, conf, skey, version = _context()
+    return _breakdown(target, conf, conf.db_url, skey, version, _key(filters), filters, by)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _response_hours(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+                    _filters: Filters, opd: str | None) -> pd.Series:
+    return metrics_trends.response_hours(_store, _filters, _settings, opd=opd)
+
+
+def response_hours(filters: Filters, opd: str | None = None) -> pd.Series:
+    target, conf, skey, version = _context()
+    return _response_hours(target, conf, conf.db_url, skey, version, _key(filters), filters, opd)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _overdue(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+             _filters: Filters, opd: str | None, limit: int | None) -> pd.DataFrame:
+    return metrics_complaints.overdue_complaints(_store, _filters, _settings, opd=opd, limit=limit)
+
+
+def overdue_complaints(filters: Filters, opd: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    target, conf, skey, version = _context()
+    return _overdue(target, conf, conf.db_url, skey, version, _key(filters), filters, opd, limit)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _open(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+          _filters: Filters, opd: str | None, limit: int | None) -> pd.DataFrame:
+    return metrics_complaints.open_complaints(_store, _filters, _settings, opd=opd, limit=limit)
+
+
+def open_complaints(filters: Filters, opd: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    target, conf, skey, version = _context()
+    return _open(target, conf, conf.db_url, skey, version, _key(filters), filters, opd, limit)
+
+
+# --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _options(_store: Store, db: str, version: str) -> dict[str, list[str]]:
+    c = schema.complaints.c
+    result: dict[str, list[str]] = {}
+    for name, column in (("opds", c.opd), ("categories", c.category), ("kecamatan", c.kecamatan),
+                         ("channels", c.channel)):
+        rows = _store.execute(select(column).where(column.is_not(None)).distinct()).rows
+        result[name] = sorted(str(r[0]) for r in rows if str(r[0]).strip())
+    return result
+
+
+def filter_options() -> dict[str, list[str]]:
+    """The values each slicer offers (OPD, category, kecamatan, channel) present in the store."""
+    target = store()
+    return _options(target, target.settings.db_url, target.data_version())
+
+
+def has_complaints() -> bool:
+    return store().has_complaints()
+
+
+def sources_overview() -> pd.DataFrame:
+    """Each source with its kind, last success and its newest run's outcome (the Data page)."""
+    target = store()
+    s, r = schema.sources, schema.runs
+    newest = select(r.c.source_id, func.max(r.c.id).label("run_id")).group_by(r.c.source_id).subquery()
+    stmt = (
+        select(
+            s.c.name, s.c.kind, s.c.is_demo, s.c.last_success_at, r.c.kind.label("run_kind"),
+            r.c.status, r.c.finished_at, r.c.rows_read, r.c.rows_stored, r.c.rows_quarantined, r.c.error,
+        )
+        .select_from(s.outerjoin(newest, newest.c.source_id == s.c.id).outerjoin(r, r.c.id == newest.c.run_id))
+        .order_by(s.c.name)
+    )
+    return target.frame(stmt)
+
+
+def quarantine_overview(limit: int = 500) -> pd.DataFrame:
+    """Quarantined rows (source, line, reason), newest first; the raw row (it may name a reporter) stays out."""
+    from data_sources.importer import list_quarantine
+
+    return list_quarantine(store(), limit=limit)
+
+
+def quarantine_count() -> int:
+    from data_sources.importer import quarantine_count as count
+
+    return count(store())
+
+
+def import_upload(fileobj: Any, filename: str, fmt: str, source: str | None) -> Any:
+    """Run the same importer as `python -m data_sources import` on an uploaded file."""
+    from data_sources.importer import import_file
+
+    return import_file(store(), fileobj, fmt=fmt, source=source or None, filename=filename)
+
+
+def alias_table() -> pd.DataFrame:
+    target = store()
+    a, o = schema.opd_aliases, schema.opds
+    stmt = select(a.c.alias, o.c.name.label("opd")).select_from(a.join(o, o.c.id == a.c.opd_id)).order_by(o.c.name, a.c.alias)
+    return target.frame(stmt)
+
+
+def reference_opds() -> list[str]:
+    return [r[0] for r in store().execute(select(schema.opds.c.name).order_by(schema.opds.c.name)).rows]
+
+
+def unmapped_opds() -> pd.DataFrame:
+    return store().unmapped_opds()

@@ -1,0 +1,235 @@
+"""Pure shaping of metrics results for the pages: headline cards, lists, display tables.
+
+No Streamlit and no queries here: a page fetches figures through ui.data and hands them to
+these functions, which decide what the screen shows. Tests call them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ui import format as fmt
+from ui import theme
+from ui.components import KpiCard, ListRow, kpi_card
+
+TOTAL = "TOTAL"
+
+# KPI.md column -> screen header (Indonesian), in the order the scorecard shows them.
+SCORECARD_HEADERS: dict[str, str] = {
+    "rank": "Peringkat",
+    "opd": "OPD",
+    "grade": "Nilai",
+    "score": "Skor",
+    "response_on_time_pct": "Kecepatan",
+    "accuracy_pct": "Ketepatan",
+    "completion_pct": "Tuntas",
+    "received": "Masuk",
+    "responded": "Ditanggapi",
+    "responded_on_time": "Ditanggapi tepat waktu",
+    "response_overdue_open": "Belum ditanggapi, lewat batas",
+    "median_response_hours": "Median tanggapan (jam)",
+    "completed": "Selesai",
+    "completed_on_time": "Selesai tepat waktu",
+    "mean_rating": "Rata-rata rating",
+    "open": "Belum selesai",
+    "overdue": "Terlambat",
+    "redisposed_pct": "Didisposisi ulang",
+}
+SCORECARD_HELP: dict[str, str] = {
+    "Kecepatan": "Tanggapan pertama dalam 5 hari kerja, dari aduan yang sudah ditanggapi atau sudah lewat batas.",
+    "Ketepatan": "Aduan selesai yang tidak dibuka ulang dan tidak diberi rating 1–2.",
+    "Tuntas": "Aduan yang sudah selesai dari semua aduan yang masuk.",
+    "Skor": "Rata-rata berbobot: Kecepatan 40%, Ketepatan 30%, Tuntas 30%.",
+    "Terlambat": "Aduan belum selesai yang sudah lewat batas tanggapan atau penyelesaian.",
+}
+PCT_COLUMNS = ("response_on_time_pct", "accuracy_pct", "completion_pct", "redisposed_pct")
+COUNT_COLUMNS = (
+    "received", "responded", "responded_on_time", "response_overdue_open", "completed",
+    "completed_on_time", "open", "overdue", "rank",
+)
+
+HEADLINE = (
+    # key, label, note, is a percentage, higher is better
+    ("received", "Aduan masuk", "diteruskan ke OPD", False, None),
+    ("response_on_time_pct", "Kecepatan", "ditanggapi ≤ 5 hari kerja", True, True),
+    ("accuracy_pct", "Ketepatan", "selesai & diterima pelapor", True, True),
+    ("completion_pct", "Tuntas", "sudah diselesaikan", True, True),
+)
+
+
+def _value(frame: pd.DataFrame, row: str, column: str) -> float | None:
+    if row not in frame.index or column not in frame.columns:
+        return None
+    value = frame.at[row, column]
+    return None if fmt.is_empty(value) else float(value)
+
+
+def headline_cards(compare: pd.DataFrame) -> list[KpiCard]:
+    """The four home cards from metrics.kpi.compare_periods (index = KPI names)."""
+    cards = []
+    for key, label, note, is_pct, higher in HEADLINE:
+        current = _value(compare, key, "current")
+        delta = _value(compare, key, "delta")
+        if is_pct:
+            value, delta_text = fmt.percent(current), fmt.points(delta)
+        else:
+            value, delta_text = fmt.number(current), fmt.signed_number(delta)
+        cards.append(kpi_card(key, label, value, delta, delta_text, higher, note))
+    return cards
+
+
+def opd_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The OPD rows of metrics.kpi.opd_table, without TOTAL."""
+    return table[table["opd"] != TOTAL].reset_index(drop=True)
+
+
+def total_row(table: pd.DataFrame) -> pd.Series | None:
+    rows = table[table["opd"] == TOTAL]
+    return None if rows.empty else rows.iloc[0]
+
+
+def split_ranked(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ranked OPDs by rank, OPDs below min_volume or without score: "data belum cukup")."""
+    rows = opd_rows(table)
+    ranked = rows[rows["rank"].notna()].sort_values("rank", kind="mergesort").reset_index(drop=True)
+    unranked = rows[rows["rank"].isna()].sort_values("opd", kind="mergesort").reset_index(drop=True)
+    return ranked, unranked
+
+
+def most_overdue(table: pd.DataFrame, top: int = 5) -> list[ListRow]:
+    """"Perlu perhatian": the OPDs with the most overdue complaints (none when nobody is late)."""
+    rows = opd_rows(table)
+    rows = rows[pd.to_numeric(rows["overdue"], errors="coerce").fillna(0) > 0]
+    rows = rows.sort_values(["overdue", "opd"], ascending=[False, True], kind="mergesort").head(top)
+    return [ListRow(str(r.opd), f"{fmt.number(r.overdue)} terlambat") for r in rows.itertuples()]
+
+
+def best_and_lowest(table: pd.DataFrame, n: int = 3) -> tuple[list[ListRow], list[ListRow]]:
+    """The best n and the lowest n ranked OPDs by score (lowest listed worst first, no overlap)."""
+    ranked, _ = split_ranked(table)
+    best = ranked.head(n)
+    rest = ranked.iloc[len(best):]
+    lowest = rest.tail(n).iloc[::-1]
+
+    def rows(part: pd.DataFrame) -> list[ListRow]:
+        return [
+            ListRow(f"{int(r.rank)}. {r.opd}", fmt.score(r.score), r.grade, show_badge=True)
+            for r in part.itertuples()
+        ]
+
+    return rows(best), rows(lowest)
+
+
+def trend_window(date_to: date, months: int = 6) -> date:
+    """The first day of the month `months - 1` months before `date_to` (a small trend's start)."""
+    year, month = date_to.year, date_to.month - (months - 1)
+    while month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+def _formatter(column: str) -> Callable[[object], str]:
+    if column in PCT_COLUMNS:
+        return fmt.percent
+    if column == "score":
+        return fmt.score
+    if column == "median_response_hours":
+        return lambda v: fmt.number(v, 1)
+    if column == "mean_rating":
+        return lambda v: fmt.number(v, 2)
+    if column in COUNT_COLUMNS:
+        return fmt.number
+    if column == "grade":
+        return theme.grade_label
+    return lambda v: fmt.EMPTY if fmt.is_empty(v) else str(v)
+
+
+def scorecard(rows: pd.DataFrame) -> Styler:
+    """The scorecard table: Indonesian headers, babel-formatted cells, grade cells in grade colours.
+
+    Values stay numeric underneath, so sorting a column in the table sorts by the number.
+    """
+    columns = [c for c in SCORECARD_HEADERS if c in rows.columns]
+    frame = rows[columns].copy()
+    for column in columns:
+        if column not in ("opd", "grade"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame = frame.reset_index(drop=True)
+    grades = frame["grade"].tolist() if "grade" in frame else []
+    frame.columns = [SCORECARD_HEADERS[c] for c in columns]
+    styler = frame.style.format({SCORECARD_HEADERS[c]: _formatter(c) for c in columns}, na_rep=fmt.EMPTY)
+    if grades:
+        header = SCORECARD_HEADERS["grade"]
+
+        def paint(column: pd.Series) -> list[str]:
+            return [
+                f"color: {theme.grade_color(g)}; background-color: "
+                f"{theme.GRADE_SOFT_COLORS.get(g or '', theme.LIGHT_GREY)}; font-weight: 600"
+                for g in grades
+            ]
+
+        styler = styler.apply(paint, subset=[header])
+    return styler
+
+
+def comparison_rows(opd_row: pd.Series, region: pd.Series | None) -> pd.DataFrame:
+    """An OPD's headline figures next to the region-wide figures (KPI.md TOTAL)."""
+    items = [
+        ("Aduan masuk", "received", fmt.number),
+        ("Kecepatan", "response_on_time_pct", fmt.percent),
+        ("Ketepatan", "accuracy_pct", fmt.percent),
+        ("Tuntas", "completion_pct", fmt.percent),
+        ("Skor", "score", fmt.score),
+        ("Median tanggapan", "median_response_hours", fmt.hours),
+        ("Rata-rata rating", "mean_rating", lambda v: fmt.number(v, 2)),
+        ("Belum selesai", "open", fmt.number),
+        ("Terlambat", "overdue", fmt.number),
+        ("Didisposisi ulang", "redisposed_pct", fmt.percent),
+    ]
+    return pd.DataFrame(
+        {
+            "Angka": [label for label, _, _ in items],
+            "OPD ini": [f(opd_row.get(col)) for _, col, f in items],
+            "Seluruh wilayah": [f(region.get(col)) if region is not None else fmt.EMPTY for _, col, f in items],
+        }
+    )
+
+
+def complaint_list(frame: pd.DataFrame, timezone: str, url_template: str = "") -> pd.DataFrame:
+    """Open/overdue complaints for display: ids, dates, delay, slice, status; never the reporter."""
+    out = pd.DataFrame(
+        {
+            "Tracking ID": frame["tracking_id"].astype(str),
+            "OPD": frame["opd"],
+            "Masuk": [fmt.day(_local(t, timezone)) for t in frame["submitted_at"]],
+            "Hari kerja terlambat": pd.to_numeric(frame["working_days_overdue"]).astype("int64"),
+            "Batas terlewat": [fmt.label(k) if isinstance(k, str) else fmt.EMPTY for k in frame["overdue_kind"]],
+            "Kategori": frame["category"].fillna(fmt.EMPTY),
+            "Kecamatan": frame["kecamatan"].fillna(fmt.EMPTY),
+            "Status": [fmt.label(s) for s in frame["status"]],
+            "Waktu perkiraan": frame["times_estimated"].map({True: "ya", False: ""}),
+        }
+    )
+    if url_template:
+        out["Tautan"] = [_complaint_url(url_template, t) for t in frame["tracking_id"].astype(str)]
+    return out
+
+
+def _local(instant: object, timezone: str) -> object:
+    if fmt.is_empty(instant):
+        return None
+    return pd.Timestamp(instant).tz_convert(timezone).date()
+
+
+def _complaint_url(template: str, tracking_id: str) -> str | None:
+    from urllib.parse import quote
+
+    try:
+        return template.format(tracking_id=quote(tracking_id, safe=""))
+    except (KeyError, IndexError, ValueError):
+        return None
