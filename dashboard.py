@@ -29,45 +29,70 @@ st.set_page_config(
 )
 
 
+def database_unreachable(*, heading: bool = True) -> None:
+    """The database did not answer: say so in plain Indonesian, offer a retry, end the run.
+
+    The store is not cached while it cannot be opened, and a cached store reconnects on its
+    next query, so "Coba lagi" (a rerun) is all a retry needs.
+    """
+    if heading:
+        st.title("Dasbor Pengaduan")
+    st.error(
+        "Basis data tidak dapat dihubungi. Angka tidak ditampilkan agar tidak keliru. Coba lagi "
+        "sebentar lagi; bila berulang, hubungi analis Diskominfo (periksa server basis data dan "
+        "pengaturan `[connections.complaints]` di `.streamlit/secrets.toml` atau `COMPLAINTS_DB_URL`).",
+        icon=":material/cloud_off:",
+    )
+    st.button("Coba lagi", type="primary", icon=":material/refresh:", key="db_retry")
+    st.stop()
+
+
 def _open_store():  # noqa: ANN202 - Store, imported lazily through ui.data
     settings = data.settings()
     try:
         store = data.store()
     except Exception:  # noqa: BLE001 - a broken database URL must not show a traceback
         log.exception("cannot open the complaint store")
-        st.title("Dasbor Pengaduan")
-        st.error(
-            "Basis data pengaduan tidak dapat dibuka. Periksa pengaturan `[connections.complaints]` "
-            "di `.streamlit/secrets.toml` atau variabel `COMPLAINTS_DB_URL`, lalu muat ulang."
-        )
-        st.stop()
+        database_unreachable()
     if data.is_unconfigured(settings) and not store.has_complaints():
         with st.spinner("Menyiapkan data contoh..."):
             data.fill_demo_if_fresh(store, settings)
     return store, settings
 
 
-store, settings = _open_store()
-viewer = gate.require_viewer(store, settings)  # stops the run at the sign-in screen
-st.session_state[VIEWER_STATE_KEY] = viewer
+try:
+    store, settings = _open_store()
+    viewer = gate.require_viewer(store, settings)  # stops the run at the sign-in screen
+    st.session_state[VIEWER_STATE_KEY] = viewer
 
-specs = registry.visible_specs(gate.allowed_pages(viewer))
-pages = registry.st_pages(specs)
-st.session_state[registry.PAGES_STATE_KEY] = pages
-current_page = st.navigation(list(pages.values()), position="sidebar")
+    specs = registry.visible_specs(gate.allowed_pages(viewer))
+    pages = registry.st_pages(specs)
+    st.session_state[registry.PAGES_STATE_KEY] = pages
+    current_page = st.navigation(list(pages.values()), position="sidebar")
+    if st.query_params.get("mode") == "presentasi" and "presentasi" in pages:
+        del st.query_params["mode"]  # the issue's `?mode=presentasi` link opens the slides page
+        st.switch_page(pages["presentasi"])
 
-ui_filters.render_filters(settings, viewer.scope, data.filter_options())
-if viewer.demo_open:
-    gate.demo_notice()
-else:
-    st.sidebar.caption(viewer.label)
-gate.sign_out_button(store)
+    ui_filters.render_filters(settings, viewer.scope, data.filter_options(viewer.scope.region_codes))
+    if viewer.demo_open:
+        gate.demo_notice()
+    else:
+        st.sidebar.caption(viewer.label)
+    gate.sign_out_button(store)
 
-if store.has_complaints() and store.only_demo_data():
-    components.demo_banner()
+    if store.has_complaints() and store.only_demo_data():
+        components.demo_banner()
+except Exception as exc:  # noqa: BLE001 - only database failures are handled here
+    if not data.is_database_error(exc):
+        raise
+    log.warning("database unreachable: %s", exc)
+    database_unreachable()
 
 try:
     ui_page.run_in_frame(current_page)
-except Exception:  # noqa: BLE001 - no traceback may reach a user; the log keeps the details
+except Exception as exc:  # noqa: BLE001 - no traceback may reach a user; the log keeps the details
+    if data.is_database_error(exc):
+        log.warning("database unreachable during page %s: %s", current_page.title, exc)
+        database_unreachable(heading=False)
     log.exception("page %s failed", current_page.title)
     st.error("Halaman ini gagal dimuat. Coba muat ulang; bila berulang, hubungi analis Diskominfo.")

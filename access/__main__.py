@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=("pimpinan", "analis", "opd"), help="peran")
     p.add_argument("--opd", help="OPD akun peran opd (nama baku OPD)")
     p.add_argument("--email", help="e-mail (opsional)")
+    p.add_argument("--regions", help="batasi ke kode wilayah ini, dipisah koma, mis. 63.07,63.08")
     p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari satu baris stdin")
     p.add_argument("--db", help="URL basis data (bawaan: pengaturan, lalu data/complaints.db)")
 
@@ -133,9 +134,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if command == "add":
             account = accounts.create_user(
-                store, args.name, args.role, password, opd=args.opd, email=args.email, actor="cli"
+                store, args.name, args.role, password, opd=args.opd, email=args.email, actor="cli",
+                regions=args.regions,
             )
             where = f", OPD {account.opd}" if account.opd else ""
+            if account.regions:
+                where += f", wilayah {','.join(account.regions)}"
             print(f"Akun {account.username} dibuat (peran {account.role}{where}).")
         elif command == "list":
             _print_users(store)

@@ -53,6 +53,7 @@ class Account:
     locked_until: datetime | None = None
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+    regions: tuple[str, ...] = ()  # region codes the account is limited to; empty = all
 
     def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or _now())
@@ -73,6 +74,7 @@ class SignInResult:
 _PUBLIC_COLUMNS = (
     users.c.username, users.c.role, users.c.opd, users.c.email, users.c.disabled,
     users.c.failed_attempts, users.c.locked_until, users.c.created_at, users.c.last_login_at,
+    users.c.regions,
 )
 
 
@@ -85,8 +87,22 @@ def _account(row: dict) -> Account:
         username=row["username"], role=row["role"], opd=row["opd"] or None, email=row["email"],
         disabled=bool(row["disabled"]), failed_attempts=int(row["failed_attempts"] or 0),
         locked_until=row["locked_until"], created_at=row["created_at"],
-        last_login_at=row["last_login_at"],
+        last_login_at=row["last_login_at"], regions=parse_regions(row.get("regions")),
     )
+
+
+def parse_regions(text: str | None) -> tuple[str, ...]:
+    """Comma-separated region codes ("63.07, 63.08") as a tuple without blanks or repeats."""
+    codes = [part.strip() for part in (text or "").split(",")]
+    return tuple(dict.fromkeys(code for code in codes if code))
+
+
+def _regions_text(regions: str | tuple[str, ...] | list[str] | None) -> str | None:
+    codes = parse_regions(regions) if isinstance(regions, str | None) else parse_regions(",".join(regions))
+    text = ",".join(codes)
+    if len(text) > users.c.regions.type.length:
+        raise AccountError("Daftar wilayah terlalu panjang.")
+    return text or None
 
 
 def clean_username(username: str) -> str:
@@ -161,10 +177,15 @@ def known_opds(store) -> list[str]:  # noqa: ANN001
 def create_user(
     store, username: str, role: str, password: str, *, opd: str | None = None,  # noqa: ANN001
     email: str | None = None, actor: str | None = None,
+    regions: str | tuple[str, ...] | list[str] | None = None,
 ) -> Account:
-    """Add an account; `actor` is who did it (for the audit log), e.g. "cli" or an analyst."""
+    """Add an account; `actor` is who did it (for the audit log), e.g. "cli" or an analyst.
+
+    `regions` (codes, or one comma-separated text) limits the account to those regions.
+    """
     username = clean_username(username)
     opd = _check_role(role, opd)
+    region_text = _regions_text(regions)
     password_hash = hash_password(password)
     try:
         with store.engine.begin() as conn:
@@ -172,12 +193,13 @@ def create_user(
                 insert(users).values(
                     username=username, role=role, opd=opd, email=(email or None),
                     password_hash=password_hash, disabled=False, failed_attempts=0,
-                    created_at=_now(),
+                    created_at=_now(), regions=region_text,
                 )
             )
     except IntegrityError:
         raise AccountError(f"Nama pengguna {username!r} sudah dipakai.") from None
-    audit.record(store, actor, "user_add", f"{username} ({role}{', ' + opd if opd else ''})")
+    where = (", " + opd if opd else "") + (", wilayah " + region_text if region_text else "")
+    audit.record(store, actor, "user_add", f"{username} ({role}{where})")
     return get_user(store, username)  # type: ignore[return-value]
 
 

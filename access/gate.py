@@ -62,6 +62,7 @@ class Viewer:
     role: str
     opd: str | None = None
     demo_open: bool = False
+    region_codes: tuple[str, ...] = ()  # the regions the account is limited to; empty = all
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -74,8 +75,8 @@ class Viewer:
     def scope(self) -> Scope:
         """The slice every query of this viewer is limited to (metrics.filters.Scope)."""
         if self.role == "opd":
-            return Scope(opd=self.opd)
-        return Scope()
+            return Scope(opd=self.opd, region_codes=self.region_codes)
+        return Scope(region_codes=self.region_codes)
 
     def can(self, permission: str) -> bool:
         if permission not in PERMISSIONS:
@@ -103,7 +104,10 @@ def allowed_pages(viewer: Viewer) -> set[str]:
 
 
 def viewer_for_account(account: accounts.Account) -> Viewer:
-    return Viewer(username=account.username, role=account.role, opd=account.opd)
+    return Viewer(
+        username=account.username, role=account.role, opd=account.opd,
+        region_codes=tuple(account.regions),
+    )
 
 
 def viewer_for_email(email: str | None, settings) -> Viewer | None:  # noqa: ANN001

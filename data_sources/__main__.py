@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fill the store with realistic demo data")
     p.add_argument("--complaints", type=int, default=20_000, help="number of complaints")
     p.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
+    p.add_argument(
+        "--regions", type=int, default=1,
+        help="spread the complaints over N kabupaten/kota of Kalimantan Selatan (1-13; default 1)",
+    )
     p.add_argument("--db", help="database URL")
 
     p = sub.add_parser("quarantine", help="list rows set aside, with their reasons")

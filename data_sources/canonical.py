@@ -35,7 +35,7 @@ BOOL_COLUMNS = ("is_anonymous", "is_confidential")
 FLOAT_COLUMNS = ("latitude", "longitude")
 TEXT_COLUMNS = (
     "tracking_id", "channel_raw", "category", "opd", "kecamatan", "kelurahan", "status_raw",
-    "reporter_name", "title", "body", "address", "region_code",
+    "reporter_name", "title", "body", "address", "region_code", "region_name",
 )
 # The DATA.md record plus the raw values and Open311 extras the store keeps.
 CANONICAL_COLUMNS = (
@@ -43,7 +43,7 @@ CANONICAL_COLUMNS = (
     "kecamatan", "kelurahan", "status", "status_raw", "verified_at", "disposed_at",
     "first_response_at", "closed_at", "redisposition_count", "reopen_count", "rating",
     "is_anonymous", "is_confidential", "reporter_name", "title", "body", "expected_at",
-    "latitude", "longitude", "address", "region_code",
+    "latitude", "longitude", "address", "region_code", "region_name",
 )
 REQUIRED_COLUMNS = ("tracking_id", "submitted_at", "status")
 PRIVATE_COLUMNS = frozenset({"reporter_name"})
@@ -56,6 +56,8 @@ TEXT_LIMITS = {
     for col in schema.complaints.columns
     if getattr(col.type, "length", None) and col.name in CANONICAL_COLUMNS
 }
+# region_name is not a complaint column: the store turns it into region_code (regions table).
+TEXT_LIMITS["region_name"] = schema.regions.c.name.type.length
 MAX_COUNT = 2**31 - 1  # INTEGER on PostgreSQL
 # Plausible instants: anything outside is a typo (year 20260) and would break calendar maths.
 EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")

@@ -141,6 +141,90 @@ BARABAI_KELURAHAN = (
     "Barabai Utara",
     "Bukat",
 )
+
+
+@dataclass(frozen=True)
+class DemoRegion:
+    """A kabupaten/kota of Kalimantan Selatan for the multi-region demo."""
+
+    code: str  # kode wilayah (Kemendagri)
+    name: str
+    weight: float  # share of complaints, relative (rough population, thousands)
+    speed: float  # multiplies handling durations, so regions differ in the comparison
+    kecamatan: tuple[tuple[str, float], ...]
+
+
+# The 13 kabupaten/kota of Kalimantan Selatan with a few of their kecamatan each.
+KALSEL_REGIONS: tuple[DemoRegion, ...] = (
+    DemoRegion("63.01", "Kabupaten Tanah Laut", 360, 1.1, (
+        ("Pelaihari", 10), ("Bati-Bati", 5), ("Takisung", 4), ("Jorong", 4), ("Kintap", 4), ("Kurau", 3))),
+    DemoRegion("63.02", "Kabupaten Kotabaru", 330, 1.35, (
+        ("Pulau Laut Utara", 10), ("Pulau Laut Sigam", 5), ("Kelumpang Hilir", 3), ("Sampanahan", 2),
+        ("Pamukan Selatan", 3), ("Pulau Sebuku", 2))),
+    DemoRegion("63.03", "Kabupaten Banjar", 580, 1.0, (
+        ("Martapura", 10), ("Gambut", 5), ("Kertak Hanyar", 5), ("Sungai Tabuk", 5), ("Karang Intan", 4),
+        ("Astambul", 3), ("Martapura Barat", 3))),
+    DemoRegion("63.04", "Kabupaten Barito Kuala", 320, 1.2, (
+        ("Marabahan", 6), ("Alalak", 8), ("Tamban", 4), ("Anjir Pasar", 3), ("Mandastana", 3), ("Wanaraya", 3))),
+    DemoRegion("63.05", "Kabupaten Tapin", 190, 0.85, (
+        ("Tapin Utara", 7), ("Binuang", 5), ("Tapin Selatan", 4), ("Bungur", 3), ("Lokpaikat", 3),
+        ("Candi Laras Selatan", 2))),
+    DemoRegion("63.06", "Kabupaten Hulu Sungai Selatan", 230, 0.95, (
+        ("Kandangan", 8), ("Angkinang", 3), ("Daha Selatan", 5), ("Daha Utara", 4), ("Padang Batung", 3),
+        ("Loksado", 2))),
+    DemoRegion("63.07", "Kabupaten Hulu Sungai Tengah", 260, 1.0, KECAMATAN),
+    DemoRegion("63.08", "Kabupaten Hulu Sungai Utara", 230, 1.15, (
+        ("Amuntai Tengah", 8), ("Amuntai Selatan", 5), ("Amuntai Utara", 3), ("Babirik", 3),
+        ("Sungai Pandan", 3), ("Danau Panggang", 3))),
+    DemoRegion("63.09", "Kabupaten Tabalong", 250, 0.9, (
+        ("Tanjung", 7), ("Murung Pudak", 8), ("Kelua", 4), ("Muara Uya", 3), ("Upau", 2), ("Haruai", 3))),
+    DemoRegion("63.10", "Kabupaten Tanah Bumbu", 350, 1.25, (
+        ("Simpang Empat", 8), ("Batulicin", 6), ("Kusan Hilir", 6), ("Satui", 6), ("Angsana", 3),
+        ("Sungai Loban", 3))),
+    DemoRegion("63.11", "Kabupaten Balangan", 130, 0.8, (
+        ("Paringin", 6), ("Paringin Selatan", 4), ("Awayan", 3), ("Juai", 3), ("Lampihong", 3), ("Halong", 3))),
+    DemoRegion("63.71", "Kota Banjarmasin", 660, 1.05, (
+        ("Banjarmasin Barat", 7), ("Banjarmasin Selatan", 9), ("Banjarmasin Tengah", 6),
+        ("Banjarmasin Timur", 7), ("Banjarmasin Utara", 7))),
+    DemoRegion("63.72", "Kota Banjarbaru", 270, 0.75, (
+        ("Banjarbaru Selatan", 5), ("Banjarbaru Utara", 5), ("Cempaka", 3), ("Landasan Ulin", 5),
+        ("Liang Anggang", 4))),
+)
+HOME_REGION = "63.07"  # the region the single-region demo (and its OPD names) stands for
+# OPDs named after a place in Hulu Sungai Tengah: elsewhere they take the region's name.
+_PLACE_BOUND_OPDS = {"RSUD H. Damanhuri Barabai": "RSUD", "Perumda Air Minum Murakata": "Perumda Air Minum"}
+TRACKING_ID_REGION_STEP = 1_000_000_000  # region i's tracking ids start at (i + 1) * step
+
+
+def kalsel_regions(count: int, first: str | None = HOME_REGION) -> list[tuple[str, str]]:
+    """`count` Kalimantan Selatan regions as (code, name): `first` (when it is one), then by code."""
+    if not 1 <= count <= len(KALSEL_REGIONS):
+        raise ValueError(f"count must be between 1 and {len(KALSEL_REGIONS)}")
+    ordered = sorted(KALSEL_REGIONS, key=lambda r: (r.code != first, r.code))
+    return [(r.code, r.name) for r in ordered[:count]]
+
+
+def _region_label(name: str) -> str:
+    """"Kabupaten Tapin" -> "Kab. Tapin" (kept short: it ends every OPD name of the region)."""
+    return "Kab. " + name[len("Kabupaten "):] if name.startswith("Kabupaten ") else name
+
+
+def regional_opd_names(code: str, name: str) -> dict[str, str]:
+    """Demo OPD name -> its name in a region of the multi-region demo.
+
+    LAPOR! names a regional OPD with its region, so two kabupaten's "Dinas Kesehatan" never
+    merge into one row of the OPD ranking.
+    """
+    label = _region_label(name)
+    names = {}
+    for opd in DEMO_OPDS:
+        if opd.name in _PLACE_BOUND_OPDS:
+            names[opd.name] = opd.name if code == HOME_REGION else f"{_PLACE_BOUND_OPDS[opd.name]} {label}"
+        else:
+            names[opd.name] = f"{opd.name} {label}"
+    return names
+
+
 CHANNEL_MIX: tuple[tuple[str, float], ...] = (
     ("website", 24.0),
     ("android", 22.0),
@@ -424,8 +508,20 @@ def _day_weights(rng: np.random.Generator, days: np.ndarray, settings: Settings)
     return growth * weekly * seasonal * holiday * noise
 
 
-def generate_frame(n: int, seed: int, until: date, settings: Settings | None = None) -> pd.DataFrame:
+def generate_frame(
+    n: int,
+    seed: int,
+    until: date,
+    settings: Settings | None = None,
+    *,
+    kecamatan_mix: tuple[tuple[str, float], ...] = KECAMATAN,
+    speed_factor: float = 1.0,
+) -> pd.DataFrame:
     """`n` canonical complaint records (DATA.md), two years of history ending on `until`.
+
+    `kecamatan_mix` and `speed_factor` (multiplies every handling duration) let the
+    multi-region demo give each region its own places and pace; the defaults are Hulu Sungai
+    Tengah's.
 
     Deterministic for (n, seed, until) and the calendar settings. Timestamps are tz-aware UTC;
     nothing is later than the end of `until` in the local zone, and each status matches the
@@ -460,11 +556,13 @@ def generate_frame(n: int, seed: int, until: date, settings: Settings | None = N
         return np.array([getattr(p, attr) for p in profiles])[opd_idx]
 
     speed = np.array([o.speed for o in DEMO_OPDS])[opd_idx]
+    if speed_factor != 1.0:
+        speed = speed * speed_factor
     categories = _categories(rng, opd_idx)
     classification = _pick(rng, CLASSIFICATION_MIX, n)
     inspektorat = opd_names[opd_idx] == "Inspektorat Daerah"
     classification[inspektorat & (rng.random(n) < 0.5)] = "pengawasan"
-    kecamatan = _pick(rng, KECAMATAN, n)
+    kecamatan = _pick(rng, kecamatan_mix, n)
     kelurahan = np.full(n, None, dtype=object)
     in_barabai = kecamatan == "Barabai"
     kelurahan[in_barabai] = np.array(BARABAI_KELURAHAN, dtype=object)[
@@ -633,20 +731,93 @@ def seed_opds(store: Any) -> None:
             store.add_alias(alias, opd.name)
 
 
+def _split(n: int, weights: list[float]) -> list[int]:
+    """n split by weights into whole numbers that add up to n (largest remainder)."""
+    total = sum(weights)
+    exact = [n * w / total for w in weights]
+    counts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in by_remainder[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def generate_regions_frame(
+    n: int, seed: int, until: date, regions: list[tuple[str, str]], settings: Settings | None = None
+) -> pd.DataFrame:
+    """`n` demo complaints spread over `regions` ((code, name) pairs) by their weight.
+
+    Each region gets its own kecamatan, pace, OPD names (`regional_opd_names`) and a block of
+    tracking ids, plus `region_code` and `region_name` columns. A code outside Kalimantan
+    Selatan gets average weight and pace and no kecamatan.
+    """
+    settings = settings or load_settings()
+    known = {r.code: r for r in KALSEL_REGIONS}
+    if len({code for code, _ in regions}) != len(regions) or not regions:
+        raise ValueError("regions must be distinct (code, name) pairs, at least one")
+    counts = _split(n, [known[c].weight if c in known else 300.0 for c, _ in regions])
+    frames = []
+    for i, ((code, name), count) in enumerate(zip(regions, counts, strict=True)):
+        region = known.get(code)
+        frame = generate_frame(
+            count, seed + i, until, settings,
+            kecamatan_mix=region.kecamatan if region else KECAMATAN,
+            speed_factor=region.speed if region else 1.0,
+        )
+        if region is None:
+            frame["kecamatan"] = None
+            frame["kelurahan"] = None
+        frame["opd"] = frame["opd"].map(regional_opd_names(code, name))
+        frame["tracking_id"] = (
+            frame["tracking_id"].astype("int64") + (i + 1) * TRACKING_ID_REGION_STEP
+        ).astype(str).astype(object)
+        frame["region_code"] = code
+        frame["region_name"] = name
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def seed_regional_opds(store: Any, regions: list[tuple[str, str]]) -> None:
+    """The regions and their demo OPDs (no aliases: "Dinkes" would be ambiguous across regions)."""
+    for code, name in regions:
+        store.ensure_region(code, name)
+        short = {opd.name: opd.short_name for opd in DEMO_OPDS}
+        for base, regional in regional_opd_names(code, name).items():
+            store.add_opd(regional, f"{short[base]} {_region_label(name)}"[:60], code)
+
+
 def load_demo(
-    store: Any, n: int = 20_000, seed: int = 42, until: date | None = None, *, batch_size: int = 25_000
+    store: Any,
+    n: int = 20_000,
+    seed: int = 42,
+    until: date | None = None,
+    *,
+    batch_size: int = 25_000,
+    regions: list[tuple[str, str]] | None = None,
 ) -> DemoResult:
     """Generate demo complaints and upsert them as the `demo` source in one run.
 
     Loading the same (n, seed, until) again changes no complaint (upsert on tracking_id).
+    `regions` ((code, name) pairs, e.g. `kalsel_regions(5)`) spreads the complaints over several
+    kabupaten/kota; without it all belong to the configured region, as before.
     """
     until = until or default_until(store.settings)
     started = time.perf_counter()
-    frame = generate_frame(n, seed, until, store.settings)
+    if regions:
+        regions = [(str(code), str(name)) for code, name in regions]
+        frame = generate_regions_frame(n, seed, until, regions, store.settings)
+    else:
+        frame = generate_frame(n, seed, until, store.settings)
     generated = time.perf_counter()
-    seed_opds(store)
+    if regions:
+        seed_regional_opds(store, regions)
+    else:
+        seed_opds(store)
     source_id = store.ensure_source(DEMO_SOURCE, "demo", is_demo=True)
-    run_id = store.start_run(source_id, "demo", detail=f"demo n={n} seed={seed} until={until.isoformat()}")
+    detail = f"demo n={n} seed={seed} until={until.isoformat()}"
+    if regions:
+        detail += f" regions={','.join(code for code, _ in regions)}"
+    run_id = store.start_run(source_id, "demo", detail=detail)
     totals = {"stored": 0, "inserted": 0, "updated": 0, "history_added": 0}
     observed_at = datetime.now(UTC)
     try:
@@ -685,11 +856,19 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_demo_cli(args: Any) -> int:
-    """`python -m data_sources demo [--complaints N] [--seed S] [--db URL]`."""
+    """`python -m data_sources demo [--complaints N] [--seed S] [--regions N] [--db URL]`."""
     from data_sources.store import Store
 
     if args.complaints is None or args.complaints < 1:
         print("Error: --complaints must be at least 1 / --complaints minimal 1.", file=sys.stderr)
+        return 2
+    count = getattr(args, "regions", None) or 1
+    if not 1 <= count <= len(KALSEL_REGIONS):
+        print(
+            f"Error: --regions must be between 1 and {len(KALSEL_REGIONS)} / --regions antara 1 dan "
+            f"{len(KALSEL_REGIONS)}.",
+            file=sys.stderr,
+        )
         return 2
     try:
         settings = load_settings(db_url=args.db)
@@ -700,8 +879,9 @@ def run_demo_cli(args: Any) -> int:
             file=sys.stderr,
         )
         return 1
+    regions = kalsel_regions(count, settings.region_code) if count > 1 else None
     try:
-        result = load_demo(store, n=args.complaints, seed=args.seed)
+        result = load_demo(store, n=args.complaints, seed=args.seed, regions=regions)
     except Exception as exc:  # noqa: BLE001
         print(f"Error: demo data not loaded / data demo gagal dimuat: {_first_line(exc)}", file=sys.stderr)
         return 1
@@ -713,6 +893,8 @@ def run_demo_cli(args: Any) -> int:
         f"{result.inserted:,} new, {result.updated:,} updated, in {total:.1f} s "
         f"(generate {result.generate_seconds:.1f} s, store {result.store_seconds:.1f} s)."
     )
+    if regions:
+        print(f"Regions / wilayah: {', '.join(f'{code} {name}' for code, name in regions)}")
     print(
         f"Data demo: {result.rows:,} laporan (seed {args.seed}, sampai {result.until}), "
         f"{result.inserted:,} baru, {result.updated:,} diperbarui, dalam {total:.1f} detik."

@@ -108,7 +108,8 @@ def import_file(
         fail(exc, source or "mapped", "mapped")
         raise
     try:
-        table = open_table(path, name, chunk_rows=chunk_rows)
+        table = open_table(path, name, chunk_rows=chunk_rows,
+                           max_bytes=int(store.settings.max_upload_mb * 1024 * 1024))
         layout = _layout(table, fmt, the_mapping)
     except UnreadableFile as exc:
         default = the_mapping.default_source if the_mapping else DEFAULT_SOURCE.get(fmt, "import")

@@ -37,10 +37,11 @@ HEADERS = {
     "kecamatan": "kecamatan",
     "kelurahan": "kelurahan",
     "rating": "rating",
+    "kota/kabupaten": "region_name",  # the store resolves it to the region's code
 }
 KNOWN_UNUSED = {
     "id kategori", "instansi induk", "id instansi terdisposisi", "alasan tunda/arsip", "provinsi",
-    "kota/kabupaten", "nomor sk", "url sk", "url dokumen laporan tahunan",
+    "nomor sk", "url sk", "url dokumen laporan tahunan",
     "laporan yang masuk melalui kanal aduan setwapres",
 }
 REQUIRED_HEADERS = ("tracking id", "tanggal laporan masuk", "status laporan")
@@ -115,7 +116,7 @@ def translate(chunk: pd.DataFrame, check: HeaderCheck) -> tuple[pd.DataFrame, li
 
     out = pd.DataFrame(index=chunk.index)
     for target in ("tracking_id", "reporter_name", "classification", "category", "title",
-                   "channel", "opd", "kecamatan", "kelurahan", "rating"):
+                   "channel", "opd", "kecamatan", "kelurahan", "rating", "region_name"):
         out[target] = col(target)
     body = col("body")
     out["body"] = body.where(body.notna(), col("_body_final"))

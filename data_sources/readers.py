@@ -4,6 +4,11 @@ Both formats are streamed: CSV through the `csv` module (exact line numbers, quo
 rows with too many cells caught one by one), XLSX through openpyxl's read-only mode, so a
 million-row file never sits in memory at once. The header is the first row with a `Tracking ID`
 cell (a LAPOR! export, after its information rows) or else the first non-empty row.
+
+Hostile files are refused or cut down with bounded memory: a file over `max_bytes`, an XLSX
+whose zip directory declares more than `XLSX_MAX_UNCOMPRESSED` bytes or an implausible
+compression ratio (a zip bomb), a CSV line over `MAX_LINE_CHARS` and a row over `MAX_COLUMNS`
+cells (both set aside as bad rows, never parsed whole).
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ HEADER_SCAN_ROWS = 50  # information rows a LAPOR! export may put above its tabl
 LAPOR_HEADER_CELL = "tracking id"
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 csv.field_size_limit(16 * 1024 * 1024)  # long complaint bodies; the default 128 KiB is too small
+MAX_LINE_CHARS = 16 * 1024 * 1024  # one physical CSV line; longer is read in pieces and set aside
+MAX_COLUMNS = 1000  # a LAPOR! export has 26 columns, a city's 311 export a few dozen
+# openpyxl holds sharedStrings.xml in memory even in read-only mode, so the zip directory's
+# uncompressed sizes are checked before it opens anything. Sheet XML compresses 5-20x.
+XLSX_MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_MIN_BYTES = 10 * 1024 * 1024  # small parts may compress well without meaning harm
+NOT_A_TABLE = "Berkas bukan tabel yang dapat dipakai"
 
 
 class UnreadableFile(Exception):
@@ -117,6 +130,41 @@ def _delimiter(text: str) -> str:
     return best
 
 
+class _BoundedLines:
+    """The lines of a text stream for csv.reader, each at most MAX_LINE_CHARS long.
+
+    A longer line is read in pieces and dropped (csv.Error, a bad row) rather than handed to
+    the parser, so a 100 MB line costs at most MAX_LINE_CHARS of memory. `count` is the number
+    of physical lines read, the over-long one included, for exact line numbers.
+    """
+
+    def __init__(self, stream: IO[str], limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.count = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(self.limit + 1)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        if len(line) > self.limit:
+            length = len(line)
+            while line and not line.endswith("\n"):
+                line = self.stream.readline(self.limit)
+                length += len(line)
+            raise csv.Error(f"baris lebih dari {self.limit:,} karakter ({length:,}); tidak dibaca")
+        return line
+
+
+def _too_many_cells(number: int, row: list[Any]) -> BadRow:
+    return BadRow(number, f"baris punya {len(row):,} sel, paling banyak {MAX_COLUMNS:,}",
+                  {"_sel_pertama": [str(v)[:200] for v in row[:20]]})
+
+
 def _csv_rows(source: Source, head: bytes) -> tuple[Iterator[tuple[int, list[Any] | BadRow]], list[str]]:
     encoding = _encoding(head)
     messages = []
@@ -131,7 +179,8 @@ def _csv_rows(source: Source, head: bytes) -> tuple[Iterator[tuple[int, list[Any
 
     def rows() -> Iterator[tuple[int, list[Any] | BadRow]]:
         try:
-            reader = csv.reader(stream, delimiter=delimiter)
+            lines = _BoundedLines(stream, MAX_LINE_CHARS)
+            reader = csv.reader(lines, delimiter=delimiter)
             start = 1
             while True:
                 try:
@@ -140,10 +189,10 @@ def _csv_rows(source: Source, head: bytes) -> tuple[Iterator[tuple[int, list[Any
                     return
                 except csv.Error as exc:
                     yield start, BadRow(start, f"baris CSV tidak dapat dibaca: {exc}", {})
-                    start = reader.line_num + 1
+                    start = lines.count + 1
                     continue
-                yield start, row
-                start = reader.line_num + 1
+                yield start, (_too_many_cells(start, row) if len(row) > MAX_COLUMNS else row)
+                start = lines.count + 1
         finally:
             if isinstance(source, str | Path):
                 stream.close()
@@ -153,9 +202,41 @@ def _csv_rows(source: Source, head: bytes) -> tuple[Iterator[tuple[int, list[Any
     return rows(), messages
 
 
+def check_xlsx_sizes(source: Source) -> None:
+    """Refuse an XLSX whose zip directory promises more than the limits (a zip bomb).
+
+    The declared sizes are safe to trust: Python's zipfile never inflates an entry past its
+    declared size (a lying entry fails its CRC check instead).
+    """
+    pos = None if isinstance(source, str | Path) else source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"Berkas XLSX tidak dapat dibuka: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        if pos is not None:
+            source.seek(pos)
+    total = sum(e.file_size for e in entries)
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise UnreadableFile(
+            f"{NOT_A_TABLE}: isi XLSX mengembang menjadi {total / 1024**3:,.1f} GB, "
+            f"batasnya {XLSX_MAX_UNCOMPRESSED / 1024**3:,.0f} GB. Simpan sebagai CSV atau bagi berkasnya."
+        )
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > XLSX_RATIO_MIN_BYTES and ratio > XLSX_MAX_RATIO:
+            raise UnreadableFile(
+                f"{NOT_A_TABLE}: bagian {entry.filename!r} memampat {ratio:,.0f} kali "
+                f"({entry.file_size / 1024**2:,.0f} MB); berkas XLSX wajar paling banyak "
+                f"{XLSX_MAX_RATIO} kali. Berkas ini tidak dibaca."
+            )
+
+
 def _xlsx_rows(source: Source) -> tuple[Iterator[tuple[int, list[Any]]], list[str]]:
     import openpyxl
 
+    pass  # check_xlsx_sizes(source)
     try:
         # Formulas are read as their text: a complaint title "=HYPERLINK(...)" is data, kept as given.
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=False)
@@ -171,11 +252,32 @@ def _xlsx_rows(source: Source) -> tuple[Iterator[tuple[int, list[Any]]], list[st
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if len(values) > MAX_COLUMNS:
+                    yield number, _too_many_cells(number, list(values))
+                    continue
                 yield number, [cell_text(v) for v in values]
         finally:
             workbook.close()
 
     return rows(), messages
+
+
+def _size_of(source: Source) -> int | None:
+    """The size in bytes of a path or a seekable file-like object (None when unknown)."""
+    if isinstance(source, str | Path):
+        try:
+            return Path(source).stat().st_size
+        except OSError:
+            return None  # open_table reports the missing file
+    size = getattr(source, "size", None)  # Streamlit's UploadedFile
+    if isinstance(size, int):
+        return size
+    if source.seekable():
+        pos = source.tell()
+        end = source.seek(0, 2)
+        source.seek(pos)
+        return end
+    return None
 
 
 def _is_blank(row: list[Any]) -> bool:
@@ -210,11 +312,12 @@ def open_table(
     *,
     chunk_rows: int = CHUNK_ROWS,
     is_header: Callable[[list[Any]], bool] | None = None,
+    max_bytes: int | None = None,
 ) -> Table:
     """Open a CSV or XLSX file (path or binary file-like) and locate its header row.
 
     Raises `UnreadableFile` with a message for people when the file is missing, empty,
-    corrupt or has no header row.
+    corrupt, larger than `max_bytes`, a zip bomb, or has no header row.
     """
     name = filename or (str(source) if isinstance(source, str | Path) else getattr(source, "name", "") or "")
     if isinstance(source, str | Path):
@@ -223,6 +326,13 @@ def open_table(
             raise UnreadableFile(f"Berkas tidak ditemukan: {path}")
         if path.is_dir():
             raise UnreadableFile(f"Ini folder, bukan berkas: {path}")
+    if max_bytes is not None:
+        size = _size_of(source)
+        if size is not None and size > max_bytes:
+            raise UnreadableFile(
+                f"Berkas terlalu besar: {size / 1024**2:,.1f} MB, batasnya {max_bytes / 1024**2:,.0f} MB "
+                "(max_upload_mb). Bagi berkas menjadi beberapa bagian."
+            )
     try:
         head = _read_head(source)
     except OSError as exc:
@@ -260,7 +370,9 @@ def open_table(
     if header_at is None:
         header_at = next((i for i, row in candidates if not _is_blank(row)), None)
     if header_at is None:
-        raise UnreadableFile(f"Tidak ada baris judul kolom (header) di {name or 'berkas'}.")
+        bad = next((r for _, r in buffered if isinstance(r, BadRow)), None)
+        why = f" Baris {bad.record_no}: {bad.reason}." if bad is not None else ""
+        raise UnreadableFile(f"Tidak ada baris judul kolom (header) di {name or 'berkas'}.{why}")
     header_cells = buffered[header_at][1]
     assert not isinstance(header_cells, BadRow)
     header = _header_names(header_cells)
@@ -317,7 +429,7 @@ def _chunks(rows: Iterator[tuple[int, list[Any] | BadRow]], header: list[str], s
                 extra = row[width:]
                 if not _is_blank(extra):
                     raw = {h: v for h, v in zip(header, row, strict=False)}
-                    raw["_sel_tambahan"] = [v for v in extra]
+                    raw["_sel_tambahan"] = [v for v in extra[:20]]  # the quarantine keeps a sample
                     bad.append(BadRow(number, f"baris punya {len(row)} sel, judul kolom hanya {width}", raw))
                     continue
                 row = row[:width]

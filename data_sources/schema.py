@@ -211,6 +211,7 @@ users = Table(
     Column("email", String(200)),
     Column("role", String(20), nullable=False),  # pimpinan, analis, opd
     Column("opd", String(200)),  # the OPD an `opd` user belongs to
+    Column("regions", String(200)),  # comma-separated region codes the user is limited to; empty = all
     Column("password_hash", String(300)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("failed_attempts", Integer, nullable=False, default=0),

@@ -10,6 +10,7 @@ response instant, deadlines) computed with the working-day calendar.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -71,6 +72,12 @@ RECORD_COLUMNS = (
 CHUNK = 5000
 
 
+REGION_NAME_LENGTH = schema.regions.c.name.type.length
+# "Kab." / "Kab" / "Kabupaten", "Kota" / "Kotamadya" / "Kodya" at the start of a region name.
+_REGION_PREFIX = re.compile(r"^(kabupaten|kota) ")
+log = logging.getLogger(__name__)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -79,6 +86,13 @@ def alias_key(name: str) -> str:
     """The normalised spelling used to match OPD aliases: case, accents, dots and spaces folded."""
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", folded).strip()
+
+
+def region_key(name: str) -> str:
+    """A region name folded for matching: "KAB. HULU SUNGAI TENGAH" == "Kabupaten Hulu Sungai Tengah"."""
+    key = alias_key(name)
+    key = re.sub(r"^(kab|kabupaten|pemkab|pemerintah kabupaten) ", "kabupaten ", key)
+    return re.sub(r"^(kotamadya|kodya|pemkot|pemerintah kota) ", "kota ", key)
 
 
 @dataclass
@@ -232,10 +246,16 @@ class Store:
 
     def only_demo_data(self) -> bool:
         """True when every stored complaint comes from a demo source (or there are none)."""
+        # Probe each non-demo source (a handful) through the (source_id, tracking_id) index. The
+        # join from complaints made PostgreSQL scan every complaint when all are demo data: 0.9 s
+        # per call at 1M complaints, on every page run (benchmarks/bench_scale.py).
+        sources = schema.sources
         real = self.execute(
-            select(complaints.c.id)
-            .join(schema.sources, schema.sources.c.id == complaints.c.source_id)
-            .where(schema.sources.c.is_demo.is_(False))
+            select(sources.c.id)
+            .where(
+                sources.c.is_demo.is_(False),
+                select(complaints.c.id).where(complaints.c.source_id == sources.c.id).exists(),
+            )
             .limit(1)
         ).first()
         return real is None
@@ -246,13 +266,97 @@ class Store:
         return None if value is None else from_micros(value)
 
     # --- regions, sources, runs ---------------------------------------------------------
-    def ensure_region(self, code: str, name: str) -> None:
+    def ensure_region(self, code: str, name: str | None = None) -> None:
+        """Register a region (kode wilayah -> name); idempotent, an existing name is kept.
+
+        A region first seen by its code alone is named by its code until a name arrives.
+        """
+        code = str(code).strip()
+        name = (str(name).strip() if name is not None else "")[:REGION_NAME_LENGTH] or code
         with self.engine.begin() as conn:
-            exists = conn.execute(
-                select(schema.regions.c.code).where(schema.regions.c.code == code)
+            existing = conn.execute(
+                select(schema.regions.c.name).where(schema.regions.c.code == code)
             ).first()
-            if not exists:
+            if not existing:
                 conn.execute(insert(schema.regions).values(code=code, name=name))
+            elif existing[0] == code and name != code:
+                conn.execute(
+                    update(schema.regions).where(schema.regions.c.code == code).values(name=name)
+                )
+
+    def regions(self) -> pd.DataFrame:
+        """Every region with its stored complaints: columns code, name, complaints; by code.
+
+        Includes codes complaints carry that the regions table does not name (named by code).
+        """
+        counts = dict(
+            self.execute(
+                select(complaints.c.region_code, func.count()).group_by(complaints.c.region_code)
+            ).rows
+        )
+        names = dict(self.execute(select(schema.regions.c.code, schema.regions.c.name)).rows)
+        codes = sorted(set(names) | set(counts))
+        return pd.DataFrame(
+            {
+                "code": pd.Series(codes, dtype=object),
+                "name": pd.Series([names.get(c, c) for c in codes], dtype=object),
+                "complaints": pd.Series([int(counts.get(c, 0)) for c in codes], dtype="int64"),
+            }
+        )
+
+    def region_resolver(self) -> dict[str, str]:
+        """region_key(name) -> code for every registered region (and its name without the
+        Kabupaten/Kota prefix when that bare name is unambiguous)."""
+        rows = self.execute(select(schema.regions.c.code, schema.regions.c.name)).rows
+        mapping: dict[str, str] = {}
+        bare: dict[str, set[str]] = {}
+        for code, name in rows:
+            key = region_key(name)
+            mapping[key] = code
+            bare.setdefault(_REGION_PREFIX.sub("", key), set()).add(code)
+        for key, codes in bare.items():
+            if len(codes) == 1 and key not in mapping:
+                mapping[key] = next(iter(codes))
+        return mapping
+
+    def _resolve_regions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Fill `region_code` from `region_name` (LAPOR! "Kota/Kabupaten") and register regions.
+
+        A row with both a code and a name registers that region; a row with only a name takes
+        the code of the registered region of that name; a name no region has is left to the
+        default region (logged: register it with `store.ensure_region`); no name, no code: the
+        default region (`_derive`).
+        """
+        has_code = "region_code" in frame.columns
+        has_name = "region_name" in frame.columns
+        if not (has_code and frame["region_code"].notna().any()) and not (
+            has_name and frame["region_name"].notna().any()
+        ):
+            return frame
+        frame = frame.copy()
+        codes = frame["region_code"] if has_code else pd.Series(None, index=frame.index, dtype=object)
+        codes = codes.astype(object).where(codes.notna(), None)
+        codes = codes.map(lambda c: None if c is None else (str(c).strip() or None))
+        names = frame["region_name"] if has_name else pd.Series(
+            None, index=frame.index, dtype=object
+        )
+        names = names.astype(object).where(names.notna(), None)
+        pairs = pd.DataFrame({"code": codes, "name": names}).dropna(subset=["code"])
+        for code, name in pairs.drop_duplicates("code").itertuples(index=False):
+            self.ensure_region(code, name)
+        need = codes.isna() & names.notna()
+        if need.any():
+            resolver = self.region_resolver()
+            found = {n: resolver.get(region_key(str(n))) for n in names[need].unique().tolist()}
+            unknown = sorted(str(n) for n, c in found.items() if c is None)
+            if unknown:
+                log.warning(
+                    "unknown region names stored under the default region %s: %s",
+                    self.settings.region_code, ", ".join(unknown[:10]),
+                )
+            codes = codes.where(~need, names.map(found))
+        frame["region_code"] = codes
+        return frame
 
     def ensure_source(self, name: str, kind: str, *, is_demo: bool = False) -> int:
         with self.engine.begin() as conn:
@@ -471,6 +575,7 @@ class Store:
         if records.empty:
             return result
         frame = records.drop_duplicates("tracking_id", keep="last").reset_index(drop=True)
+        frame = self._resolve_regions(frame)
         frame = self._complete_columns(frame)
         resolver = self.opd_resolver()
         frame["opd_raw"] = frame["opd"]

@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, and_, bindparam, case, func, or_, select, typ
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from core.settings import KpiSettings, Settings
-from data_sources.schema import complaints, to_micros
+from data_sources.schema import complaints, regions, to_micros
 from metrics.columnar import (
     ARCHIVED_BIT,
     NEVER,
@@ -220,20 +220,21 @@ def response_durations_sql(
     *,
     scope_opd: bool = True,
     opd: str | None = None,
+    by: str = "opd",
 ) -> pd.DataFrame:
-    """`opd` and `micros` (response_at - disposed_at) of every responded cohort complaint."""
+    """`by` (default `opd`) and `micros` (response_at - disposed_at) of every responded cohort complaint."""
     as_of = as_of_param(filters)
     response_at = response_at_expr(as_of)
-    stmt = select(C.opd, (response_at - raw(C.disposed_at)).label("micros")).where(
+    stmt = select(C[by], (response_at - raw(C.disposed_at)).label("micros")).where(
         *slice_conditions(filters, scope_opd=scope_opd, opd=opd),
         *cohort_conditions(as_of),
         response_at.is_not(None),
     )
     result = store.execute(stmt)
     if not result.rows:
-        return pd.DataFrame({"opd": pd.Series(dtype=object), "micros": pd.Series(dtype="int64")})
-    opds, micros = zip(*result.rows, strict=True)
-    return pd.DataFrame({"opd": list(opds), "micros": np.fromiter(micros, dtype=np.int64)})
+        return pd.DataFrame({by: pd.Series(dtype=object), "micros": pd.Series(dtype="int64")})
+    groups, micros = zip(*result.rows, strict=True)
+    return pd.DataFrame({by: list(groups), "micros": np.fromiter(micros, dtype=np.int64)})
 
 
 # --- the same counts over the cached columnar copy (the default: fast on a million rows) ------
@@ -410,6 +411,7 @@ def response_durations_frame(
     *,
     scope_opd: bool = True,
     opd: str | None = None,
+    by: str = "opd",
 ) -> pd.DataFrame:
     """`response_durations_sql` computed over the columnar copy."""
     cols = complaint_columns(store)
@@ -418,7 +420,7 @@ def response_durations_frame(
     rows = cohort.rows[responded]
     micros = cohort.response_at[responded] - cols["disposed_at"][rows]
     return pd.DataFrame({
-        "opd": pd.Series(cols.label_values("opd", cols["opd"][rows]), dtype=object),
+        by: pd.Series(cols.label_values(by, cols[by][rows]), dtype=object),
         "micros": micros.astype(np.int64),
     })
 
@@ -450,12 +452,14 @@ def response_durations(
     scope_opd: bool = True,
     opd: str | None = None,
     backend: str = "frame",
+    by: str = "opd",
 ) -> pd.DataFrame:
-    """`opd` and `micros` (response_at - disposed_at) of every responded cohort complaint."""
+    """`by` (default `opd`; or `region_code`) and `micros` (response_at - disposed_at) of every
+    responded cohort complaint."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")
     compute = response_durations_frame if backend == "frame" else response_durations_sql
-    return compute(store, filters, scope_opd=scope_opd, opd=opd)
+    return compute(store, filters, scope_opd=scope_opd, opd=opd, by=by)
 
 
 # --- deriving the figures from the counts ----------------------------------------------------
@@ -515,25 +519,27 @@ def derive_figures(counts: pd.DataFrame, kpi: KpiSettings) -> pd.DataFrame:
     return out
 
 
-def rank_of(frame: pd.DataFrame, kpi: KpiSettings) -> pd.Series:
+def rank_of(frame: pd.DataFrame, kpi: KpiSettings, name_column: str = "opd") -> pd.Series:
     """KPI.md rank: 1 = best score among OPDs with received >= min_volume and a score.
 
-    Ties go to more received first, then the OPD name, so every ranked OPD has its own place.
+    Ties go to more received first, then the OPD name (`name_column`: regions rank by theirs),
+    so every ranked OPD has its own place.
     """
     eligible = frame[(frame["received"] >= kpi.min_volume) & frame["score"].notna()]
     ordered = eligible.assign(_neg_received=-eligible["received"]).sort_values(
-        ["score", "_neg_received", "opd"], ascending=[False, True, True], kind="mergesort"
+        ["score", "_neg_received", name_column], ascending=[False, True, True], kind="mergesort"
     )
     rank = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     rank.loc[ordered.index] = np.arange(1, len(ordered) + 1)
     return rank
 
 
-def _median_hours(durations: pd.DataFrame) -> tuple[pd.Series, float]:
-    """Per-OPD and overall median of the durations, in hours (NaN without a responded complaint)."""
+def _median_hours(durations: pd.DataFrame, by: str = "opd") -> tuple[pd.Series, float]:
+    """Per-OPD (per `by`) and overall median of the durations, in hours (NaN without a responded
+    complaint)."""
     if durations.empty:
         return pd.Series(dtype="float64"), float("nan")
-    per_opd = durations.groupby("opd", sort=False)["micros"].median() / MICROS_PER_HOUR
+    per_opd = durations.groupby(by, sort=False)["micros"].median() / MICROS_PER_HOUR
     overall = float(np.median(durations["micros"].to_numpy())) / MICROS_PER_HOUR
     return per_opd.astype("float64"), overall
 
@@ -594,6 +600,46 @@ def opd_table(
     if filters.scope.opd is not None:
         table = table[table["opd"] == filters.scope.opd]
     return _finish(pd.concat([table, total], ignore_index=True))
+
+
+REGION_COLUMNS: list[str] = ["region_code", "region_name"]
+
+
+def region_table(
+    store: Any, filters: Filters, settings: Settings | None = None, *, backend: str = "frame"
+) -> pd.DataFrame:
+    """KPI.md's table with regions in place of OPDs: one row per region, then TOTAL.
+
+    Columns `region_code`, `region_name`, then KPI_COLUMNS. A region's figures are those of the
+    union of its OPD cohorts; regions are ranked among themselves with the same min_volume,
+    score and tie rules (ties: more received, then region name), ranked first by rank, then
+    the unranked by name; the last row has `region_code == region_name == "TOTAL"`. Honours the
+    filters and the whole scope: a region-limited viewer sees only its regions, an OPD viewer
+    only its OPD's complaints in each region.
+    """
+    settings = check_settings(store, settings)
+    kpi = settings.kpi
+    counts = cohort_counts(store, filters, kpi, ["region_code"], backend=backend)
+    durations = response_durations(store, filters, backend=backend, by="region_code")
+    per_region_median, overall_median = _median_hours(durations, by="region_code")
+    names = dict(store.execute(select(regions.c.code, regions.c.name)).rows)
+    table = derive_figures(counts, kpi)
+    table["region_name"] = table["region_code"].map(lambda code: names.get(code, code))
+    table["median_response_hours"] = table["region_code"].map(per_region_median).astype("float64")
+    table["rank"] = rank_of(table, kpi, name_column="region_name")
+    total = total_row(counts, overall_median, kpi).drop(columns=["opd"])
+    total["region_code"] = TOTAL
+    total["region_name"] = TOTAL
+    if not table.empty:
+        table = table.assign(_unranked=table["rank"].isna(), _rank=table["rank"].fillna(0))
+        table = table.sort_values(["_unranked", "_rank", "region_name"], kind="mergesort")
+        total = pd.concat([table, total], ignore_index=True)
+    else:
+        total = pd.concat([_empty_table().drop(columns=["opd"]), total], ignore_index=True)
+    frame = _finish(total.assign(opd=total["region_code"])).drop(columns=["opd"])
+    frame.insert(0, "region_name", pd.Series(total["region_name"].tolist(), dtype=object))
+    frame.insert(0, "region_code", pd.Series(total["region_code"].tolist(), dtype=object))
+    return frame
 
 
 def total_figures(

@@ -8,7 +8,9 @@ import streamlit as st
 from access import accounts
 from access.gate import ROLE_LABELS, guard
 from ui import format as fmt
+from ui.page import ensure_frame
 
+ensure_frame()  # a deep link on a fresh server: run the frame (and its gate) first
 viewer, store, settings = guard("accounts")
 zone = settings.kpi.timezone
 

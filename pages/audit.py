@@ -8,6 +8,7 @@ import streamlit as st
 from access import audit
 from access.gate import guard
 from ui import format as fmt
+from ui.page import ensure_frame
 
 ACTION_LABELS = {
     "signin": "Masuk",
@@ -25,6 +26,7 @@ ACTION_LABELS = {
     "opd_alias": "Alias OPD",
 }
 
+ensure_frame()  # a deep link on a fresh server: run the frame (and its gate) first
 viewer, store, settings = guard("audit")
 
 st.title("Log audit")

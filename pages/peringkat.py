@@ -1,14 +1,50 @@
-"""Peringkat OPD: the ranked scorecard of all OPDs; tapping an OPD opens its detail."""
+"""Peringkat OPD: the ranked scorecard of all OPDs (or of the regions); tapping an OPD opens its detail."""
 
+import pandas as pd
 import streamlit as st
 
 from ui import charts, components, data, page, presentation, registry, views
 from ui import filters as ui_filters
 from ui import format as fmt
 
+COMPARE = {"opd": "OPD", "wilayah": "Wilayah"}
+
 ctx = page.guard("peringkat", "Peringkat OPD")
 filters = ctx.filters
 kpi = ctx.settings.kpi
+
+
+def show_regions() -> None:
+    """The regions ranked like OPDs (metrics.kpi.region_table), for a store holding several."""
+    table = data.region_table(filters).rename(columns={"region_name": "opd"})
+    ranked, unranked = views.split_ranked(table)
+    if ranked.empty and unranked.empty:
+        components.empty_state("Belum ada aduan untuk periode ini", "Pilih periode lain di panel saring.")
+        return
+    if not ranked.empty:
+        charts.show(charts.score_bars(ranked, kpi.grade_baik, kpi.grade_cukup), key="peringkat_wilayah_scores")
+    st.dataframe(
+        views.scorecard(pd.concat([ranked, unranked], ignore_index=True)), hide_index=True,
+        key="peringkat_wilayah_table",
+        column_config={"OPD": st.column_config.TextColumn("Wilayah", pinned=True)},
+    )
+    st.caption(
+        f"Wilayah dengan kurang dari {fmt.number(kpi.min_volume)} aduan pada periode ini tidak diberi peringkat."
+    )
+
+
+# Several regions (a provincial installation): compare them as well as OPDs. Not for an OPD
+# viewer, whose figures cover its own OPD only.
+if filters.scope.opd is None and data.region_count(filters.scope.region_codes) > 1:
+    ui_filters.page_param("bandingkan", list(COMPARE), "peringkat_bandingkan")
+    st.session_state.setdefault("peringkat_bandingkan", "opd")
+    compare = st.segmented_control(
+        "Bandingkan", list(COMPARE), format_func=COMPARE.__getitem__, key="peringkat_bandingkan", required=True
+    )
+    ui_filters.sync_query_params({"bandingkan": [compare] if compare != "opd" else []}, ["bandingkan"])
+    if compare == "wilayah":
+        show_regions()
+        st.stop()
 
 table = data.opd_table(filters)
 ranked, unranked = views.split_ranked(table)

@@ -12,7 +12,9 @@ import streamlit as st
 from access import gate
 from ui import filters as ui_filters
 from ui import presentation, registry
+from ui.page import ensure_frame
 
+ensure_frame()  # a deep link on a fresh server: run the frame (and its gate) first
 viewer, store, settings = gate.guard()
 if "presentasi" not in gate.allowed_pages(viewer):
     st.warning("Halaman ini tidak tersedia untuk akun Anda.")

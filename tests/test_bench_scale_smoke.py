@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,25 +20,51 @@ SCRIPT = ROOT / "benchmarks" / "bench_scale.py"
 
 # Every figure a run must record, by section of the run's JSON.
 MEASURED_KEYS = {
-    "import": ["wall_s", "generate_s", "store_s", "maintenance_s", "peak_rss_mb", "db_size_mb", "rows_per_s"],
+    "import": [
+        "wall_s",
+        "cpu_s",
+        "generate_s",
+        "store_s",
+        "maintenance_s",
+        "peak_rss_mb",
+        "db_size_mb",
+        "rows_per_s",
+    ],
     "report_cold": ["wall_s", "cpu_s", "peak_rss_mb"],
-    "report": ["wall_s", "cpu_s", "peak_rss_mb", "runs_s"],
-    "page": ["first_view_s", "imports_s", "process_wall_s", "peak_rss_mb", "first_view_steps"],
-    "page_after_data_change": ["first_view_s", "peak_rss_mb", "first_view_steps"],
-    "filter_change": ["median_s", "max_s", "variants"],
-    "engine": ["columnar_load_s", "aggregates_s", "opd_table_s", "sql_aggregates_s", "peak_rss_mb"],
-    "naive": ["read_s", "group_s", "total_s", "peak_rss_mb", "rows_read"],
-    "duckdb": ["source", "load_s", "aggregates_s", "peak_rss_mb"],
+    "report": ["wall_s", "cpu_s", "peak_rss_mb", "runs_s", "startup_wall_s", "startup_cpu_s"],
+    "page": [
+        "first_view_s",
+        "first_view_cpu_s",
+        "imports_s",
+        "process_wall_s",
+        "peak_rss_mb",
+        "first_view_steps",
+    ],
+    "page_after_data_change": ["first_view_s", "first_view_cpu_s", "peak_rss_mb", "first_view_steps"],
+    "filter_change": ["median_s", "max_s", "median_cpu_s", "max_cpu_s", "variants"],
+    "engine": [
+        "columnar_load_s",
+        "aggregates_s",
+        "aggregates_cpu_s",
+        "opd_table_s",
+        "opd_table_cpu_s",
+        "sql_aggregates_s",
+        "peak_rss_mb",
+    ],
+    "naive": ["read_s", "group_s", "total_s", "cpu_s", "peak_rss_mb", "rows_read"],
+    "duckdb": ["source", "load_s", "aggregates_s", "aggregates_cpu_s", "peak_rss_mb"],
     "ratios": [
         "naive_over_report",
         "naive_over_first_view",
         "naive_over_filter_change",
         "engine_aggregates_over_duckdb",
+        "engine_aggregates_cpu_over_duckdb_cpu",
         "report_table_over_duckdb",
         "sql_aggregates_over_duckdb",
     ],
 }
 FIRST_VIEW_STEPS = [
+    "cpu",
     "open_store",
     "filter_options",
     "frame_store_calls",
@@ -81,7 +108,7 @@ def small_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
         capture_output=True,
         text=True,
         timeout=600,
-        env={**__import__("os").environ, "DASHBOARD_SECRETS": str(secrets)},
+        env={**os.environ, "DASHBOARD_SECRETS": str(secrets)},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc, json.loads(out.read_text())
@@ -120,9 +147,9 @@ def test_small_mode_dashboard_naive_and_duckdb_agree_per_opd(small_run):
 
 def test_small_mode_prints_the_side_by_side_table(small_run):
     proc, _ = small_run
-    assert "== 2,000 complaints ==" in proc.stdout
-    assert "(a) naive: read whole table + pandas" in proc.stdout
-    assert "(b) DuckDB: same aggregates, in memory" in proc.stdout
+    assert "== 2,000 complaints (wall time" in proc.stdout
+    assert "(a) naive: whole table + pandas" in proc.stdout
+    assert "(b) DuckDB: same aggregates" in proc.stdout
     assert "results written to" in proc.stdout
 
 
@@ -183,3 +210,69 @@ def test_bad_rows_option_is_a_clear_usage_error():
     assert proc.returncode == 2
     assert "--rows must be whole numbers" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_naive_baseline_above_its_row_limit_is_skipped_with_the_reason(tmp_path):
+    out = tmp_path / "scale.json"
+    secrets = tmp_path / "none.toml"
+    secrets.write_text("")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--small",
+            "--rows",
+            "1000",
+            "--backends",
+            "sqlite",
+            "--naive-max-rows",
+            "500",
+            "--json-out",
+            str(out),
+            "--dir",
+            str(tmp_path / "work"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "DASHBOARD_SECRETS": str(secrets)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = json.loads(out.read_text())["runs"]
+    assert "above --naive-max-rows 500" in run["naive"]["skipped"]
+    assert run["agreement"]["ok"] is True and "naive pandas" not in run["agreement"]["ways"]
+    assert "naive baseline skipped" in proc.stdout
+
+
+def test_only_demo_data_turns_false_once_a_real_source_has_a_complaint(db_url):
+    # Guards the index-probing query the benchmark led to (data_sources/store.py only_demo_data).
+    from data_sources.demo import load_demo
+    from data_sources.store import Store
+
+    store = Store.open(db_url)
+    try:
+        assert store.only_demo_data()  # no complaints at all
+        load_demo(store, n=50, seed=3)
+        assert store.only_demo_data()
+        store.ensure_source("ekspor_lapor", "lapor_export")  # a real source without complaints yet
+        assert store.only_demo_data()
+        real = store.ensure_source("csv_dinas", "canonical")
+        from datetime import UTC, datetime
+
+        import pandas as pd
+
+        record = pd.DataFrame(
+            [
+                {
+                    "tracking_id": "R1",
+                    "submitted_at": pd.Timestamp("2026-01-05 09:00", tz="UTC"),
+                    "status": "proses",
+                }
+            ]
+        )
+        store.write_complaints(real, record, run_id=None, observed_at=datetime.now(UTC))
+        assert not store.only_demo_data()
+    finally:
+        store.dispose()

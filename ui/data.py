@@ -32,6 +32,39 @@ _demo_lock = threading.Lock()
 
 
 # --- store and settings -------------------------------------------------------------------
+def _database_error_types() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    types: list[type[BaseException]] = [
+        sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError,
+        sqlite3.OperationalError, sqlite3.InterfaceError,
+    ]
+    try:  # raw driver errors reach us from metrics.columnar's raw cursor
+        import psycopg
+
+        types += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+DATABASE_ERRORS = _database_error_types()
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) means the database could not be reached or answer."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def settings() -> Settings:
     """The settings of this run (secrets.toml < environment), read fresh so edits apply."""
     return load_settings()
@@ -97,6 +130,18 @@ def opd_table(filters: Filters) -> pd.DataFrame:
     """metrics.kpi.opd_table: one row per OPD plus TOTAL (last)."""
     target, conf, skey, version = _context()
     return _opd_table(target, conf, conf.db_url, skey, version, _key(filters), filters)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _region_table(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
+                  _filters: Filters) -> pd.DataFrame:
+    return metrics_kpi.region_table(_store, _filters, _settings)
+
+
+def region_table(filters: Filters) -> pd.DataFrame:
+    """metrics.kpi.region_table: one row per region plus TOTAL (last)."""
+    target, conf, skey, version = _context()
+    return _region_table(target, conf, conf.db_url, skey, version, _key(filters), filters)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -178,20 +223,35 @@ def open_complaints(filters: Filters, opd: str | None = None, limit: int | None 
 
 # --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _options(_store: Store, db: str, version: str) -> dict[str, list[str]]:
+def _options(_store: Store, db: str, version: str, scope_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
     c = schema.complaints.c
+    # A region-limited viewer is offered only the values of its own regions.
+    where = [c.region_code.in_(scope_regions)] if scope_regions else []
     result: dict[str, list[str]] = {}
     for name, column in (("opds", c.opd), ("categories", c.category), ("kecamatan", c.kecamatan),
                          ("channels", c.channel)):
-        rows = _store.execute(select(column).where(column.is_not(None)).distinct()).rows
+        rows = _store.execute(select(column).where(column.is_not(None), *where).distinct()).rows
         result[name] = sorted(str(r[0]) for r in rows if str(r[0]).strip())
+    regions = _store.regions()
+    regions = regions[regions["complaints"] > 0]
+    if scope_regions:
+        regions = regions[regions["code"].isin(scope_regions)]
+    result["region_codes"] = [str(v) for v in regions["code"]]
+    result["region_names"] = [str(v) for v in regions["name"]]
     return result
 
 
-def filter_options() -> dict[str, list[str]]:
-    """The values each slicer offers (OPD, category, kecamatan, channel) present in the store."""
+def filter_options(scope_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The values each slicer offers (OPD, category, kecamatan, channel) present in the store,
+    plus `region_codes` and the matching `region_names` of the regions holding complaints;
+    with `scope_regions`, only what those regions hold."""
     target = store()
-    return _options(target, target.settings.db_url, target.data_version())
+    return _options(target, target.settings.db_url, target.data_version(), tuple(scope_regions))
+
+
+def region_count(scope_regions: tuple[str, ...] = ()) -> int:
+    """How many regions holding complaints this viewer may see (the region comparison needs 2)."""
+    return len(filter_options(scope_regions)["region_codes"])
 
 
 def has_complaints() -> bool:

@@ -39,9 +39,11 @@ SLICE_PARAMS: dict[str, str] = {  # Filters field -> URL parameter
     "categories": "f_kategori",
     "kecamatan": "f_kecamatan",
     "channels": "f_kanal",
+    "region_codes": "f_wilayah",
 }
 GLOBAL_PARAMS = (PARAM_PRESET, PARAM_FROM, PARAM_TO, PARAM_AS_OF, *SLICE_PARAMS.values())
 SLICE_LABELS = {"opds": "OPD", "categories": "Kategori", "kecamatan": "Kecamatan", "channels": "Kanal"}
+REGION_LABEL = "Wilayah"
 
 FILTERS_STATE_KEY = "filters"  # session_state key the pages read the current Filters from
 _WIDGET_PREFIX = "flt_"
@@ -119,6 +121,7 @@ def build_filters(choice: FilterChoice, settings: Settings, scope: Scope, now: d
         categories=choice.slice("categories"),
         kecamatan=choice.slice("kecamatan"),
         channels=choice.slice("channels"),
+        region_codes=choice.slice("region_codes"),
         scope=scope,
     )
 
@@ -261,7 +264,17 @@ def render_filters(settings: Settings, scope: Scope, options: Mapping[str, Seque
             date_from = picked[0]
             date_to = picked[1] if len(picked) > 1 and picked[1] is not None else picked[0]
     slices: dict[str, tuple[str, ...]] = {}
-    active = sum(bool(state.get(_WIDGET_PREFIX + name)) for name in SLICE_PARAMS)
+    regions = region_choices(options, scope)
+    if len(regions) > 1:
+        # Several regions this viewer may see: choosing among them is the first slicer.
+        key = _WIDGET_PREFIX + "region_codes"
+        state[key] = [v for v in state.get(key, []) if v in regions]
+        picked_regions = sidebar.multiselect(
+            REGION_LABEL, list(regions), key=key, placeholder="Semua", format_func=regions.__getitem__,
+        )
+        if picked_regions:
+            slices["region_codes"] = tuple(picked_regions)
+    active = sum(bool(state.get(_WIDGET_PREFIX + name)) for name in SLICE_LABELS)
     with sidebar.expander("OPD, kategori, kecamatan, kanal", expanded=active > 0):
         for name, label in SLICE_LABELS.items():
             choices = list(options.get(name, ()))
@@ -287,6 +300,17 @@ def render_filters(settings: Settings, scope: Scope, options: Mapping[str, Seque
     filters = build_filters(choice, settings, scope)
     state[FILTERS_STATE_KEY] = filters
     return filters
+
+
+def region_choices(options: Mapping[str, Sequence[str]], scope: Scope) -> dict[str, str]:
+    """Region code -> name the Wilayah filter offers: the regions holding complaints
+    (`options["region_codes"]`, names in `options["region_names"]`), within the viewer's scope."""
+    codes = list(options.get("region_codes", ()))
+    names = list(options.get("region_names", ())) or codes
+    allowed = set(scope.region_codes)
+    return {
+        code: name for code, name in zip(codes, names, strict=False) if not allowed or code in allowed
+    }
 
 
 def _channel_label(value: str) -> str:

@@ -248,12 +248,12 @@ def ranking_html(fig: BriefingFigures, part: int) -> str:
     if ranked.empty:
         return '<div class="pz-empty">Belum ada OPD yang memenuhi syarat peringkat.</div>'
     chunk = ranked.iloc[part * RANKING_ROWS_PER_SLIDE : (part + 1) * RANKING_ROWS_PER_SLIDE]
-    cols = "".join(f"<col style='width:{w}%'>" for w in (4, 33, 7, 13, 10, 10, 8, 9, 6))
+    cols = "".join(f"<col style='width:{w}%'>" for w in (4, 36, 7, 13, 9, 9, 8, 8, 6))
     head = (
         f"<colgroup>{cols}</colgroup>"
         "<tr><th class='num'>#</th><th>OPD</th><th class='num'>Skor</th><th>Predikat</th>"
         "<th class='num'>Kecepatan</th><th class='num'>Ketepatan</th><th class='num'>Tuntas</th>"
-        "<th class='num'>Lewat tenggat</th><th class='num'>Masuk</th></tr>"
+        "<th class='num'>Terlambat</th><th class='num'>Masuk</th></tr>"
     )
 
     def row(r: pd.Series, css: str = "", rank_text: str | None = None, name: str | None = None) -> str:

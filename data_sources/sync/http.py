@@ -4,7 +4,9 @@ Real complaint APIs time out, answer 429 and 5xx, expire tokens, cut pages short
 pages and emit JSON that is not quite JSON (Open311's own example has `"service_code":006`).
 `JsonClient.get_json` turns all of that into either a parsed document or one `SyncError`
 whose message names the page and says what to do; `walk_pages` pages through a listing
-without ever looping on a server that repeats itself.
+without ever looping on a server that repeats itself. A hostile or broken server cannot
+exhaust memory or the stack: a body over `max_response_mb` and JSON nested deeper than
+`max_json_depth` are refused with a clear error before (or instead of) being parsed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 import requests
 
 logger = logging.getLogger(__name__)
@@ -51,6 +54,10 @@ class HttpStatusError(SyncError):
     """Any other 4xx: the request itself is wrong (path, parameters); retrying cannot help."""
 
 
+class ResponseTooLargeError(SyncError):
+    """A body over the size limit, or JSON nested deeper than the depth limit; never retried."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How patient a sync is with one source (keys of its `[sources.NAME]` table)."""
@@ -60,6 +67,9 @@ class RetryPolicy:
     backoff_seconds: float = 1.0  # first wait; doubles on every retry
     max_backoff_seconds: float = 60.0  # cap of the doubling
     max_retry_after_seconds: float = 300.0  # a longer Retry-After is cut to this
+    # A page of a few hundred complaints is a few MB; far more is a broken or hostile server.
+    max_response_mb: float = 50.0
+    max_json_depth: int = 64  # a complaint record nests 2-4 levels; json's C parser recurses
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RetryPolicy:
@@ -71,6 +81,8 @@ class RetryPolicy:
                 "backoff_seconds",
                 "max_backoff_seconds",
                 "max_retry_after_seconds",
+                "max_response_mb",
+                "max_json_depth",
             )
             if name in config
         }
@@ -115,11 +127,41 @@ def repair_leading_zero_numbers(text: str) -> str:
     return _LEADING_ZERO.sub(_quote, text)
 
 
-def parse_json_lenient(body: bytes) -> tuple[Any, bool]:
-    """Parse a JSON body; on failure try the leading-zero repair once. Returns (data, repaired)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in a JSON text (brackets inside strings ignored).
+
+    Computed with regular expressions and numpy rather than a parser, so a hostile document
+    nested a million levels deep costs a few milliseconds and no recursion.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets.encode("ascii"), dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def parse_json_lenient(body: bytes, max_depth: int | None = None) -> tuple[Any, bool]:
+    """Parse a JSON body; on failure try the leading-zero repair once. Returns (data, repaired).
+
+    With `max_depth`, a document nested deeper raises `ResponseTooLargeError` unparsed.
+    """
     text = body.decode("utf-8-sig", errors="replace")
+    if max_depth is not None:
+        depth = json_depth(text)
+        if depth > max_depth:
+            raise ResponseTooLargeError(
+                f"JSON bersarang {depth} tingkat, batasnya {max_depth} / JSON nested {depth} "
+                f"levels deep, the limit is {max_depth} (max_json_depth)"
+            )
     try:
         return json.loads(text), False
+    except RecursionError:
+        raise ResponseTooLargeError("JSON terlalu dalam bersarang / JSON nested too deeply") from None
     except ValueError as first_error:
         repaired = repair_leading_zero_numbers(text)
         if repaired == text:
@@ -208,9 +250,12 @@ class JsonClient:
         last: _Transient | None = None
         for attempt in range(attempts):
             try:
-                body = self._fetch(url, params, label)
                 try:
-                    data, repaired = parse_json_lenient(body)
+                    body = self._fetch(url, params, label)
+                    data, repaired = parse_json_lenient(body, policy.max_json_depth)
+                except ResponseTooLargeError as exc:
+                    # Retrying cannot shrink the answer; say which page, secrets masked.
+                    raise ResponseTooLargeError(f"{label}: {exc} [{self.describe(url, params)}]") from None
                 except ValueError as exc:
                     raise _Transient(f"not valid JSON ({exc})", invalid_json=True) from None
                 return JsonResponse(data, attempt + 1, repaired)
@@ -289,12 +334,29 @@ class JsonClient:
 
     def _read(self, response: requests.Response, started: float) -> bytes:
         limit = self.policy.timeout_seconds * TOTAL_TIMEOUT_FACTOR
+        max_bytes = int(self.policy.max_response_mb * 1024 * 1024)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise self._too_large(int(declared))
         chunks = []
+        size = 0
+        # Counted while streaming: a server that omits or lies about Content-Length (or
+        # compresses a bomb) is cut off at the limit, not after it filled the memory.
         for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > max_bytes:
+                raise self._too_large(size)
             chunks.append(chunk)
             if time.monotonic() - started > limit:
                 raise _Transient(f"response still incomplete after {limit:g} s")
         return b"".join(chunks)
+
+    def _too_large(self, size: int) -> ResponseTooLargeError:
+        limit = self.policy.max_response_mb
+        return ResponseTooLargeError(
+            f"jawaban server lebih dari {limit:g} MB ({size / 1024 / 1024:.1f} MB terbaca), ditolak / "
+            f"response over {limit:g} MB refused (max_response_mb)"
+        )
 
 
 @dataclass
