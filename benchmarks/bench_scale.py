@@ -173,6 +173,15 @@ def filter_options(store: Any) -> dict[str, list[str]]:
     return result
 
 
+def options_from_copy(store: Any) -> dict[str, list[str]]:
+    """`filter_options` from the columnar copy's labels (a proposal, measured for comparison)."""
+    from metrics.columnar import complaint_columns
+
+    labels = complaint_columns(store).labels
+    names = {"opds": "opd", "categories": "category", "kecamatan": "kecamatan", "channels": "channel"}
+    return {key: sorted(str(v) for v in labels[name] if str(v).strip()) for key, name in names.items()}
+
+
 def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -> dict[str, float]:
     """The server-side work of one Streamlit run of Ringkasan, timed step by step.
 
@@ -244,6 +253,11 @@ def _worker_page(spec: dict[str, Any]) -> dict[str, Any]:
         first["open_store"] = open_s
         first["total"] += open_s
         first["cpu"] += open_cpu
+        # The same options read from the columnar copy the page loads anyway: what the first
+        # view would cost if ui/data.py took them from there instead of SELECT DISTINCT.
+        started = time.perf_counter()
+        options_from_copy(store)
+        first["filter_options_from_copy"] = time.perf_counter() - started
         changes: dict[str, dict[str, float]] = {}
         if spec.get("filter_changes", True):
             for name, preset, slices in FILTER_CHANGES:
@@ -937,6 +951,8 @@ def _wall_cpu(run: dict[str, Any], wall: tuple[str, ...], cpu: tuple[str, ...]) 
 
 def _steps(run: dict[str, Any], *names: str) -> str:
     steps = _get(run, "page", "first_view_steps") or {}
+    if not any(name in steps for name in names):
+        return "-"  # a run from before this step was measured
     return _s(sum(steps.get(name, 0.0) for name in names))
 
 
@@ -965,6 +981,15 @@ TABLE_ROWS: tuple[tuple[str, Any], ...] = (
     ),
     ("  metrics calls", lambda r: _steps(r, "compare_periods", "opd_table", "series")),
     ("  filter options (SELECT DISTINCT)", lambda r: _steps(r, "filter_options")),
+    ("  same options from columnar copy", lambda r: _steps(r, "filter_options_from_copy")),
+    (
+        "  first view with options from copy",
+        lambda r: _s(
+            r["page"]["first_view_s"]
+            - r["page"]["first_view_steps"]["filter_options"]
+            + r["page"]["first_view_steps"]["filter_options_from_copy"]
+        ),
+    ),
     ("  open store + frame queries", lambda r: _steps(r, "open_store", "frame_store_calls")),
     ("  process start + imports (not counted)", lambda r: _s(r["page"]["imports_s"])),
     ("  peak memory", lambda r: _mb(r["page"]["peak_rss_mb"])),
@@ -1072,7 +1097,10 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "cpu": cpu,
                     "limit": limit,
                     "met": value <= limit,
-                    "met_in_cpu_time": cpu is not None and cpu <= limit,
+                    # A PostgreSQL first view runs SELECT DISTINCT in the server, outside this CPU time.
+                    "met_in_cpu_time": cpu is not None
+                    and cpu <= limit
+                    and (run["backend"] == "sqlite" or not name.startswith("page first view")),
                     "binding": run["backend"] == "sqlite",
                     "load_1min_max": max(run["load_1min_at_steps"]),
                 }

@@ -236,7 +236,7 @@ def check_xlsx_sizes(source: Source) -> None:
 def _xlsx_rows(source: Source) -> tuple[Iterator[tuple[int, list[Any]]], list[str]]:
     import openpyxl
 
-    pass  # check_xlsx_sizes(source)
+    check_xlsx_sizes(source)
     try:
         # Formulas are read as their text: a complaint title "=HYPERLINK(...)" is data, kept as given.
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=False)

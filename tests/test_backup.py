@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, make_store
+
 from data_sources.backup import BackupError, backup, restore
 
 

@@ -11,11 +11,10 @@ Complaint texts are never shown here: only tracking ids, OPD, category, kecamata
 from __future__ import annotations
 
 import html
+import io
 import logging
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -550,11 +549,9 @@ def scorecard_xlsx(store: Any, settings: Settings, filters: Filters) -> bytes:
 
     table = opd_table(store, filters, settings)
     admin = admin_figures(store, filters, settings)
-    with tempfile.TemporaryDirectory(prefix="scorecard-") as tmp:
-        # write_report takes a path for xlsx; a temporary file keeps the one implementation.
-        path = Path(tmp) / "scorecard.xlsx"
-        write_report(table, "xlsx", path, filters, settings, admin=admin)
-        return path.read_bytes()
+    buffer = io.BytesIO()
+    write_report(table, "xlsx", buffer, filters, settings, admin=admin)
+    return buffer.getvalue()
 
 
 def scorecard_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
