@@ -240,6 +240,24 @@ def complaint_columns(store: Any) -> ComplaintColumns:
     return columns
 
 
+def distinct_labels(store: Any, column: str, region_codes: Iterable[str] = ()) -> list[str]:
+    """The distinct non-empty values of a label column (the filters' choices), sorted.
+
+    Read from the columnar copy rather than with SELECT DISTINCT: at a million complaints the
+    four DISTINCT scans cost seconds on every first view, the copy answers in milliseconds.
+    """
+    columns = complaint_columns(store)
+    labels = columns.labels[column]
+    wanted_regions = tuple(region_codes)
+    if wanted_regions:
+        region_ids = np.flatnonzero(np.isin(columns.labels["region_code"], wanted_regions))
+        used = np.unique(columns[column][np.isin(columns["region_code"], region_ids)])
+        values = [labels[i] for i in used if i >= 0]
+    else:
+        values = list(labels)
+    return sorted(str(v) for v in values if str(v).strip())
+
+
 def warm_cache(store: Any) -> int:
     """Build the columnar copy now (e.g. right after an import); returns the rows it holds."""
     return len(complaint_columns(store))

@@ -224,14 +224,14 @@ def open_complaints(filters: Filters, opd: str | None = None, limit: int | None 
 # --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def _options(_store: Store, db: str, version: str, scope_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    c = schema.complaints.c
+    from metrics.columnar import distinct_labels
+
     # A region-limited viewer is offered only the values of its own regions.
-    where = [c.region_code.in_(scope_regions)] if scope_regions else []
-    result: dict[str, list[str]] = {}
-    for name, column in (("opds", c.opd), ("categories", c.category), ("kecamatan", c.kecamatan),
-                         ("channels", c.channel)):
-        rows = _store.execute(select(column).where(column.is_not(None), *where).distinct()).rows
-        result[name] = sorted(str(r[0]) for r in rows if str(r[0]).strip())
+    result: dict[str, list[str]] = {
+        name: distinct_labels(_store, column, scope_regions)
+        for name, column in (("opds", "opd"), ("categories", "category"), ("kecamatan", "kecamatan"),
+                             ("channels", "channel"))
+    }
     regions = _store.regions()
     regions = regions[regions["complaints"] > 0]
     if scope_regions:

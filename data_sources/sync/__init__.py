@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -277,8 +278,10 @@ def sync_source(
         connector.close()
         if status != "ok":
             report.watermark = stored_mark
-        store.finish_run(
+        _finish_run_patiently(
+            store,
             run_id,
+            report,
             status=status,
             rows_read=report.read,
             rows_stored=report.stored,
@@ -287,6 +290,33 @@ def sync_source(
             detail=report.detail(),
         )
     return report
+
+
+FINISH_RUN_WAITS = (0.5, 1, 2, 4, 8, 15)  # seconds; about half a minute in all
+
+
+def _finish_run_patiently(store: Store, run_id: int, report: SyncReport, **outcome: Any) -> None:
+    """Record the run's outcome, waiting out a database that is restarting.
+
+    The failure that ended a run is often the database itself going away (PostgreSQL
+    restarted): recording "failed" right after it would hit the same outage and leave the run
+    "running" with a traceback. The watermark only ever moves on success, so a run whose
+    outcome cannot be recorded at all is still redone completely by the next run.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    for wait in (*FINISH_RUN_WAITS, None):
+        try:
+            store.finish_run(run_id, **outcome)
+            return
+        except DBAPIError as exc:
+            if wait is None:
+                logger.warning("run %s: outcome not recorded: %s", run_id, exc)
+                report.error = (report.error or "") + (
+                    " (status run tidak dapat dicatat: basis data tidak menjawab / run status not recorded)"
+                )
+                return
+            time.sleep(wait)
 
 
 NO_SOURCES = (

@@ -213,6 +213,18 @@ def run_concurrent_sessions(browser, base_url: str, db_url: str, sessions: int, 
 
 
 # --- fixtures --------------------------------------------------------------------------------
+def skip_unless_slow_run(config) -> None:  # noqa: ANN001
+    """Slow tests run only when asked for with `-m slow`; a plain `pytest` never starts them."""
+    if "slow" not in (config.getoption("markexpr") or ""):
+        pytest.skip("slow load test: run with -m slow (see docs/operations.md)")
+
+
+@pytest.fixture(autouse=True)
+def _slow_only_when_asked(request):
+    if request.node.get_closest_marker("slow"):
+        skip_unless_slow_run(request.config)
+
+
 @pytest.fixture(scope="module")
 def ci_db(tmp_path_factory, browser) -> str:  # noqa: ARG001 - browser: skip early without Chromium
     with pytest.MonkeyPatch.context() as mp:
@@ -229,8 +241,9 @@ def ci_server(ci_db, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def million_db(tmp_path_factory, browser) -> str:  # noqa: ARG001
+def million_db(request, tmp_path_factory, browser) -> str:  # noqa: ARG001
     """1,000,000 demo complaints, generated once per slow run (a few minutes)."""
+    skip_unless_slow_run(request.config)  # module scope: built before any autouse skip could run
     with pytest.MonkeyPatch.context() as mp:
         secrets = tmp_path_factory.mktemp("rel-secrets-1m") / "none.toml"
         secrets.write_text("")
