@@ -503,6 +503,8 @@ def _free_port() -> int:
 def _unreachable_message(page, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
     alert = page.get_by_text("Basis data tidak dapat dihubungi", exact=False)
     alert.first.wait_for(timeout=timeout_ms)
+    page.get_by_role("button", name="Coba lagi").wait_for(timeout=timeout_ms)  # drawn just after the message
+    wait_for_app(page, timeout_ms=timeout_ms)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_role("button", name="Coba lagi").count() == 1
     assert "Traceback" not in page.locator('[data-testid="stMain"]').inner_text()
