@@ -89,7 +89,8 @@ class Settings:
     idle_timeout_hours: float = 8.0
     lockout_attempts: int = 5
     lockout_minutes: int = 15
-    max_upload_mb: int = 50
+    max_upload_mb: int = 50  # files uploaded through the app's data page
+    max_import_mb: int = 2048  # files imported on the server with `python -m data_sources import`
     cache_ttl_seconds: int = 300
     auth_email_roles: tuple[tuple[str, str, str], ...] = ()  # (email, role, opd) for SSO
     sources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # [sources.NAME] tables
@@ -185,7 +186,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     kwargs: dict[str, Any] = {}
     for name in (
         "freshness_warning_hours", "complaint_url_template", "dashboard_url",
-        "idle_timeout_hours", "lockout_attempts", "lockout_minutes", "max_upload_mb",
+        "idle_timeout_hours", "lockout_attempts", "lockout_minutes", "max_upload_mb", "max_import_mb",
         "cache_ttl_seconds",
     ):
         if name in app:

@@ -108,8 +108,10 @@ def import_file(
         fail(exc, source or "mapped", "mapped")
         raise
     try:
-        table = open_table(path, name, chunk_rows=chunk_rows,
-                           max_bytes=int(store.settings.max_upload_mb * 1024 * 1024))
+        # An upload through the app is held to max_upload_mb; a file an analyst imports on the
+        # server (a path) to the much larger max_import_mb, so a million-row export still fits.
+        limit_mb = store.settings.max_import_mb if isinstance(path, str | Path) else store.settings.max_upload_mb
+        table = open_table(path, name, chunk_rows=chunk_rows, max_bytes=int(limit_mb * 1024 * 1024))
         layout = _layout(table, fmt, the_mapping)
     except UnreadableFile as exc:
         default = the_mapping.default_source if the_mapping else DEFAULT_SOURCE.get(fmt, "import")

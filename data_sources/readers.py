@@ -331,7 +331,8 @@ def open_table(
         if size is not None and size > max_bytes:
             raise UnreadableFile(
                 f"Berkas terlalu besar: {size / 1024**2:,.1f} MB, batasnya {max_bytes / 1024**2:,.0f} MB "
-                "(max_upload_mb). Bagi berkas menjadi beberapa bagian."
+                f"({'max_import_mb' if isinstance(source, str | Path) else 'max_upload_mb'}). "
+                "Bagi berkas menjadi beberapa bagian."
             )
     try:
         head = _read_head(source)

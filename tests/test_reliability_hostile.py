@@ -66,8 +66,9 @@ def _run_cli(args: list[str], secrets: Path, tmp_path: Path) -> tuple[int, str, 
 
 
 def _secrets(tmp_path: Path, max_upload_mb: int = 50) -> Path:
+    """Settings with both size limits (app upload and server import) at `max_upload_mb`."""
     path = tmp_path / "secrets.toml"
-    path.write_text(f"[app]\nmax_upload_mb = {max_upload_mb}\n")
+    path.write_text(f"[app]\nmax_upload_mb = {max_upload_mb}\nmax_import_mb = {max_upload_mb}\n")
     return path
 
 
@@ -88,9 +89,22 @@ def test_file_over_the_upload_limit_is_refused_with_a_clear_message(tmp_path, sq
             fh.write(_row(i))
     code, _, err, _ = _run_cli(["import", str(big), "--db", sqlite_url], _secrets(tmp_path, 1), tmp_path)
     assert code == 1
-    assert "terlalu besar" in err and "batasnya 1 MB" in err
+    assert "terlalu besar" in err and "batasnya 1 MB" in err and "max_import_mb" in err
     assert "Traceback" not in err
     assert _counts(sqlite_url) == (0, 0)
+
+
+def test_a_server_import_is_held_to_max_import_mb_not_the_upload_limit(tmp_path, sqlite_url):
+    big = tmp_path / "besar.csv"
+    with big.open("w") as fh:
+        fh.write(HEADER)
+        for i in range(25_000):  # about 2 MB: over a 1 MB upload limit, under the import limit
+            fh.write(_row(i))
+    secrets = tmp_path / "limits.toml"
+    secrets.write_text("[app]\nmax_upload_mb = 1\nmax_import_mb = 10\n")
+    code, _, err, _ = _run_cli(["import", str(big), "--db", sqlite_url], secrets, tmp_path)
+    assert code == 0, err
+    assert _counts(sqlite_url)[0] == 25_000
 
 
 def test_upload_over_the_limit_is_refused_before_it_is_read(sqlite_store):
