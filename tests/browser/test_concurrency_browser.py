@@ -537,6 +537,11 @@ def test_database_unreachable_at_start_and_mid_session_shows_a_message_and_recov
             page.get_by_role("button", name="Coba lagi").click()
             page.wait_for_selector(CARD, timeout=60_000)
             assert page.get_by_text("Basis data tidak dapat dihubungi").count() == 0
+            # Let the page finish drawing (the cards come first, the link last) before the
+            # database goes away, or the cut lands inside this run instead of the next click.
+            ranking_link = page.get_by_role("link", name="Lihat peringkat semua OPD")
+            ranking_link.wait_for(timeout=90_000)
+            wait_for_app(page, timeout_ms=90_000)
             # In the middle of the session: the database goes away, the next click says so.
             proxy.stop()
             page.get_by_role("link", name="Lihat peringkat semua OPD").click()
