@@ -200,46 +200,38 @@ def _worker_import(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def filter_options(store: Any) -> dict[str, list[str]]:
-    """What ui.data.filter_options queries (cached per data version: a process's first run)."""
-    from sqlalchemy import select
+    """What ui.data.filter_options computes (cached per data version: a process's first run):
+    the slicers' values from the columnar copy and the regions holding complaints."""
+    from metrics.columnar import distinct_labels
 
-    from data_sources import schema
-
-    c = schema.complaints.c
-    result: dict[str, list[str]] = {}
-    for name, column in (
-        ("opds", c.opd),
-        ("categories", c.category),
-        ("kecamatan", c.kecamatan),
-        ("channels", c.channel),
-    ):
-        rows = store.execute(select(column).where(column.is_not(None)).distinct()).rows
-        result[name] = sorted(str(r[0]) for r in rows if str(r[0]).strip())
+    result = {
+        name: distinct_labels(store, column)
+        for name, column in (
+            ("opds", "opd"),
+            ("categories", "category"),
+            ("kecamatan", "kecamatan"),
+            ("channels", "channel"),
+        )
+    }
+    regions = store.regions()
+    result["region_codes"] = [str(v) for v in regions[regions["complaints"] > 0]["code"]]
     return result
-
-
-def options_from_copy(store: Any) -> dict[str, list[str]]:
-    """`filter_options` from the columnar copy's labels (a proposal, measured for comparison)."""
-    from metrics.columnar import complaint_columns
-
-    labels = complaint_columns(store).labels
-    names = {"opds": "opd", "categories": "category", "kecamatan": "kecamatan", "channels": "channel"}
-    return {key: sorted(str(v) for v in labels[name] if str(v).strip()) for key, name in names.items()}
 
 
 def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -> dict[str, float]:
     """The server-side work of one Streamlit run of Ringkasan, timed step by step.
 
     Mirrors dashboard.py (sign-in gate, filter options, demo banner), ui/page.guard (freshness line,
-    empty-store check) and pages/ringkasan.py (compare_periods, opd_table, the 6-month series),
+    empty-store check) and pages/ringkasan.py (compare_periods, opd_table, the 6-month series,
+    the leaders' summary block),
     calling metrics/ directly: ui.data's st.cache_data wrappers would miss anyway for a new
     filter combination, and every wrapper reads the data version for its cache key.
     """
     from dataclasses import replace
 
     from access import accounts
-    from metrics import kpi, trends
-    from ui import views
+    from metrics import briefing, kpi, trends
+    from ui import presentation, views
 
     steps: dict[str, float] = {}
     cpu_started = time.process_time()
@@ -266,6 +258,14 @@ def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -
     trend_filters = replace(filters, date_from=min(filters.date_from, views.trend_window(filters.date_to)))
     timed("frame_store_calls", store.data_version)
     timed("series", lambda: trends.series(store, trend_filters, settings, freq="month"))
+    if filters.scope.opd is None:
+        # "Briefing pimpinan": ui.presentation.summary_block computes the briefing's figures
+        # (cached per filters; the PDF itself is built only when its button is clicked).
+        overdue_limit = max(presentation.OVERDUE_ON_SLIDE, 20)
+        timed("frame_store_calls", store.data_version)
+        timed(
+            "summary_block", lambda: briefing.collect(store, filters, settings, overdue_limit=overdue_limit)
+        )
     steps["total"] = sum(steps.values())
     # CPU seconds of the same work: on a busy machine, what the wall time would be on an idle one.
     steps["cpu"] = time.process_time() - cpu_started
@@ -274,8 +274,10 @@ def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -
 
 def _worker_page(spec: dict[str, Any]) -> dict[str, Any]:
     import access.accounts  # noqa: F401 - what ringkasan_run uses, imported as a server has it
+    import metrics.briefing  # noqa: F401
     import metrics.kpi  # noqa: F401
     import metrics.trends  # noqa: F401
+    import ui.presentation  # noqa: F401
     import ui.views  # noqa: F401
     from data_sources.store import Store
     from metrics.filters import Scope
@@ -298,11 +300,6 @@ def _worker_page(spec: dict[str, Any]) -> dict[str, Any]:
         first["open_store"] = open_s
         first["total"] += open_s
         first["cpu"] += open_cpu
-        # The same options read from the columnar copy the page loads anyway: what the first
-        # view would cost if ui/data.py took them from there instead of SELECT DISTINCT.
-        started = time.perf_counter()
-        options_from_copy(store)
-        first["filter_options_from_copy"] = time.perf_counter() - started
         changes: dict[str, dict[str, float]] = {}
         if spec.get("filter_changes", True):
             for name, preset, slices in FILTER_CHANGES:
@@ -1028,16 +1025,8 @@ TABLE_ROWS: tuple[tuple[str, Any], ...] = (
         lambda r: _wall_cpu(r, ("page", "first_view_s"), ("page", "first_view_cpu_s")),
     ),
     ("  metrics calls", lambda r: _steps(r, "compare_periods", "opd_table", "series")),
-    ("  filter options (SELECT DISTINCT)", lambda r: _steps(r, "filter_options")),
-    ("  same options from columnar copy", lambda r: _steps(r, "filter_options_from_copy")),
-    (
-        "  first view with options from copy",
-        lambda r: _s(
-            r["page"]["first_view_s"]
-            - r["page"]["first_view_steps"]["filter_options"]
-            + r["page"]["first_view_steps"]["filter_options_from_copy"]
-        ),
-    ),
+    ("  summary block (briefing figures)", lambda r: _steps(r, "summary_block")),
+    ("  filter options (ui.data)", lambda r: _steps(r, "filter_options")),
     ("  open store + frame queries", lambda r: _steps(r, "open_store", "frame_store_calls")),
     ("  process start + imports (not counted)", lambda r: _s(r["page"]["imports_s"])),
     ("  peak memory", lambda r: _mb(r["page"]["peak_rss_mb"])),

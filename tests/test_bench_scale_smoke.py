@@ -71,6 +71,7 @@ FIRST_VIEW_STEPS = [
     "compare_periods",
     "opd_table",
     "series",
+    "summary_block",
 ]
 
 
