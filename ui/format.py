@@ -18,22 +18,9 @@ from metrics import text_format
 
 LOCALE = "id_ID"
 EMPTY = text_format.MISSING  # "—", the same dash as on paper
-ZONE_ABBREVIATIONS = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
-
-
-def is_empty(value: object) -> bool:
-    """True for None, NaN, NaT and pandas NA: the KPI.md "empty" that must show as a dash."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, NaT
-    except (TypeError, ValueError):  # pandas NA raises on bool()
-        return True
+# The KPI.md "empty" (None, NaN, NaT, pandas NA) that must show as a dash: one definition,
+# shared with the PDF briefing, so screen and paper agree on what is empty.
+is_empty = text_format.is_missing
 
 
 def number(value: float | int | None, decimals: int = 0) -> str:
@@ -104,7 +91,7 @@ def period(date_from: date, date_to: date) -> str:
 
 
 def zone_abbreviation(timezone: str) -> str:
-    return ZONE_ABBREVIATIONS.get(timezone, timezone)
+    return text_format.zone_label(timezone)
 
 
 def moment(value: datetime | None, timezone: str) -> str:
