@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import subprocess
@@ -76,22 +77,29 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
             writer.writerow(row)
 
 
-def child(csv_path: str, db_url: str) -> None:
-    """Run the import and print a JSON line with the measurements."""
+def child(csv_path: str, db_url: str, mode: str) -> None:
+    """Run the import as the command line does and print a JSON line with the measurements."""
     from data_sources.importer import import_file
     from data_sources.store import Store
 
     store = Store.open(db_url)
     began, cpu_began = time.perf_counter(), time.process_time()
-    report = import_file(store, csv_path, fmt="canonical", source="bench")
+    # "auto" is what `python -m data_sources import` does: a reader process for a big file.
+    report = import_file(store, csv_path, fmt="canonical", source="bench",
+                         background=False if mode == "inline" else None)
     seconds = time.perf_counter() - began
     cpu_seconds = time.process_time() - cpu_began
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # The reader process the import forks for a big file (data_sources/ahead.py): its peak and
+    # CPU count too. Its ru_maxrss includes what it shared with this process at the fork, so
+    # the sum of the two peaks is an upper bound on the memory the import held at once.
+    reader = resource.getrusage(resource.RUSAGE_CHILDREN)
     store.dispose()
     print(json.dumps({
         "rows_read": report.rows_read, "rows_stored": report.rows_stored,
         "rows_quarantined": report.rows_quarantined, "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_mb": round(peak_kb / 1024, 1), "reader_peak_rss_mb": round(reader.ru_maxrss / 1024, 1),
+        "reader_cpu_seconds": round(reader.ru_utime + reader.ru_stime, 2),
     }))
 
 
@@ -99,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated CSV")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp dir)")
-    parser.add_argument("--child", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--inline", action="store_true",
+                        help="read and write in one process (no reader process), for comparison")
+    parser.add_argument("--child", nargs=3, metavar=("CSV", "DB", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - began:.1f} s")
         db_url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         done = subprocess.run(
-            [sys.executable, __file__, "--child", str(csv_path), db_url],
+            [sys.executable, __file__, "--child", str(csv_path), db_url, "inline" if args.inline else "auto"],
             capture_output=True, text=True, check=False,
         )
         if done.returncode != 0:
@@ -124,12 +134,17 @@ def main(argv: list[str] | None = None) -> int:
         f"rows read {result['rows_read']:,}, stored {result['rows_stored']:,}, "
         f"quarantined {result['rows_quarantined']:,} (accounted: {accounted})"
     )
+    peak = result["peak_rss_mb"] + result["reader_peak_rss_mb"]
     print(
-        f"import time: {result['seconds']:.1f} s (CPU {result['cpu_seconds']:.1f} s; a gap means the "
-        f"machine was busy)   peak RSS: {result['peak_rss_mb']:.0f} MB"
+        f"import time: {result['seconds']:.1f} s   CPU: writer {result['cpu_seconds']:.1f} s, reader "
+        f"process {result['reader_cpu_seconds']:.1f} s   load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"peak RSS: writer {result['peak_rss_mb']:.0f} MB + reader {result['reader_peak_rss_mb']:.0f} MB "
+        f"= {peak:.0f} MB (an upper bound: the two share what was loaded before the fork)"
     )
     if args.rows >= 1_000_000:
-        ok = result["seconds"] <= LIMIT_SECONDS and result["peak_rss_mb"] <= LIMIT_RSS_MB
+        ok = result["seconds"] <= LIMIT_SECONDS and peak <= LIMIT_RSS_MB
         print(f"target <= {LIMIT_SECONDS:.0f} s and <= {LIMIT_RSS_MB:.0f} MB: {'met' if ok else 'NOT met'}")
         return 0 if ok and accounted else 1
     return 0 if accounted else 1

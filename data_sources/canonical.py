@@ -79,7 +79,7 @@ _MONTHS_ID = {
 }
 _MONTH_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(_MONTHS_ID, key=len, reverse=True)) + r")\.?(?![A-Za-z])", re.IGNORECASE)
 # An offset only counts after a time of day: "2026-01-05" ends in "-05" but is a local date.
-_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_OFFSET_RE = r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?[ \t]*(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)$"  # RE2-safe: Arrow runs it
 # Formats tried after ISO 8601, day first as Indonesian spreadsheets write dates.
 _FALLBACK_FORMATS = (
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",

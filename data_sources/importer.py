@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from sqlalchemy import and_, func, select
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from data_sources import schema
+from data_sources.ahead import can_run_ahead, run_ahead
 from data_sources.canonical import CANONICAL_COLUMNS, REDACTED, validate_records
 from data_sources.lapor_export import (
     check_header,
@@ -84,11 +86,15 @@ def import_file(
     mapping: str | Path | Mapping | None = None,
     filename: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    background: bool | None = None,
 ) -> ImportReport:
     """Import one file (a path, or a binary file-like object plus `filename`).
 
     Raises `UnreadableFile` or `MappingError` (messages for people) when nothing could be read;
     the run is then recorded as failed. Bad rows never raise: they are quarantined.
+    `background` reads and validates in a reader process while this one writes
+    (`data_sources.ahead`); by default only for a large file on disk imported by a
+    single-threaded program such as the command line, never inside the app's server.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
@@ -157,13 +163,17 @@ def import_file(
     )
     report.run_id = run_id
     skipped_existing = 0
+    if background is None:
+        background = isinstance(path, str | Path) and can_run_ahead(path)
+    chunks = _prepared_chunks(
+        table, layout, timezone=timezone, background=background,
+        date_format=the_mapping.date_format if the_mapping else None,
+    )
     try:
-        for chunk in table.chunks:
-            skipped_existing += _import_chunk(
-                store, source_id, run_id, chunk, layout, report,
-                timezone=timezone, observed_at=observed_at, previous=previous,
-                only_new=newer_stored,
-                date_format=the_mapping.date_format if the_mapping else None,
+        for prepared in chunks:
+            skipped_existing += _store_chunk(
+                store, source_id, run_id, prepared, report, observed_at=observed_at,
+                previous=previous, only_new=newer_stored, estimate=layout.kind == "lapor-export",
             )
     except UnreadableFile as exc:
         # Part of the file was read and stored; say where it stopped.
@@ -269,11 +279,19 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
     return _Layout("canonical", "canonical", messages, private, canonical_names=names)
 
 
-def _import_chunk(
-    store: Store, source_id: int, run_id: int, chunk: RawChunk, layout: _Layout,
-    report: ImportReport, *, timezone: str, observed_at: datetime, previous: datetime | None,
-    only_new: bool, date_format: str | None,
-) -> int:
+@dataclass
+class _Prepared:
+    """One chunk read, translated and validated: what the store writes, what it quarantines."""
+
+    valid: pd.DataFrame
+    quarantined: list[QuarantinedRow]
+    rows: int  # rows read (valid + quarantined)
+
+
+def _prepare_chunk(
+    chunk: RawChunk, layout: _Layout, *, timezone: str, date_format: str | None
+) -> _Prepared:
+    """Translate and validate one chunk. Pure (no store), so it can run in a reader process."""
     frame = chunk.frame
     if layout.kind == "lapor-export":
         canon, extra = lapor_translate(frame, layout.lapor)
@@ -296,24 +314,45 @@ def _import_chunk(
     quarantined = [
         QuarantinedRow(b.record_no, b.reason, _redact(b.raw, layout.private_headers)) for b in chunk.bad_rows
     ] + quarantined
+    return _Prepared(valid, quarantined, chunk.rows)
+
+
+def _store_chunk(
+    store: Store, source_id: int, run_id: int, prepared: _Prepared, report: ImportReport, *,
+    observed_at: datetime, previous: datetime | None, only_new: bool, estimate: bool,
+) -> int:
+    valid = prepared.valid
     skipped = 0
     if only_new and not valid.empty:
-        existing = _existing_ids(store, source_id, valid["tracking_id"].tolist())
+        existing = store.existing_tracking_ids(source_id, valid["tracking_id"].tolist())
         keep = ~valid["tracking_id"].isin(existing)
         skipped = int((~keep).sum())
         valid = valid[keep].reset_index(drop=True)
     if not valid.empty:
         result = store.write_complaints(
             source_id, valid, run_id=run_id, observed_at=observed_at,
-            estimate_stage_times=layout.kind == "lapor-export", previous_snapshot_at=previous,
+            estimate_stage_times=estimate, previous_snapshot_at=previous,
         )
         report.history_added += result.history_added
-    report.quarantine_added += quarantine_once(store, source_id, run_id, quarantined)
-    report.rows_read += chunk.rows
+    report.quarantine_added += quarantine_once(store, source_id, run_id, prepared.quarantined)
+    report.rows_read += prepared.rows
     # A later row of the same complaint in one file updates it: every valid row was applied.
     report.rows_stored += len(valid) + skipped
-    report.rows_quarantined += len(quarantined)
+    report.rows_quarantined += len(prepared.quarantined)
     return skipped
+
+
+def _prepared_chunks(
+    table: Table, layout: _Layout, *, timezone: str, date_format: str | None, background: bool
+) -> Iterator[_Prepared]:
+    """The table's chunks, prepared; with `background`, read and validated in a reader process
+    while this one writes the previous chunk (the two halves of an import take about the same
+    time, so a big file goes in in about half the time on two cores)."""
+    prepared = (
+        _prepare_chunk(chunk, layout, timezone=timezone, date_format=date_format)
+        for chunk in table.chunks
+    )
+    return run_ahead(prepared) if background else prepared
 
 
 def _original_row(frame: pd.DataFrame, pos: int, private: tuple[str, ...]) -> dict[str, Any]:
@@ -330,20 +369,6 @@ def _redact(row: dict[str, Any], private: tuple[str, ...]) -> dict[str, Any]:
             value = None
         clean[key] = REDACTED if key in private and value is not None else value
     return clean
-
-
-def _existing_ids(store: Store, source_id: int, tracking_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(tracking_ids), 5000):
-        chunk = tracking_ids[start:start + 5000]
-        rows = store.execute(
-            select(schema.complaints.c.tracking_id).where(
-                schema.complaints.c.source_id == source_id,
-                schema.complaints.c.tracking_id.in_(chunk),
-            )
-        ).rows
-        found.update(r[0] for r in rows)
-    return found
 
 
 def _latest_snapshot(store: Store, source_id: int) -> datetime | None:

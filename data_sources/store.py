@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +28,23 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
-    BigInteger,
+    Boolean,
     Date,
     Engine,
+    Float,
+    Integer,
+    SmallInteger,
     and_,
-    bindparam,
     create_engine,
     event,
     func,
     insert,
     select,
     text,
-    type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from core.calendar import calendar_for
@@ -225,11 +229,13 @@ class Store:
 
     def meta_set(self, key: str, value: str, conn: Connection | None = None) -> None:
         def _do(c: Connection) -> None:
-            done = c.execute(
-                update(schema.meta).where(schema.meta.c.key == key).values(value=value)
-            ).rowcount
-            if not done:
-                c.execute(insert(schema.meta).values(key=key, value=value))
+            # One upsert statement: two writers setting a new key at once both succeed.
+            upsert = (pg_insert if c.dialect.name == "postgresql" else sqlite_insert)(schema.meta)
+            c.execute(
+                upsert.values(key=key, value=value).on_conflict_do_update(
+                    index_elements=[schema.meta.c.key], set_={"value": value}
+                )
+            )
 
         if conn is not None:
             _do(conn)
@@ -570,6 +576,10 @@ class Store:
         `records` holds canonical columns with timestamps as tz-aware UTC datetimes. With
         `estimate_stage_times` (LAPOR! export snapshots) missing stage times are set to
         `observed_at` the first time a snapshot shows the complaint at or past that stage.
+
+        The statements are driver-level executemany calls over column lists built with numpy
+        (benchmarks/bench_import.py: SQLAlchemy's per-row parameter processing and per-row
+        Python dicts cost more than the database's own work at a million rows).
         """
         result = WriteResult()
         if records.empty:
@@ -584,8 +594,13 @@ class Store:
             n: resolver.get(alias_key(str(n)), str(n).strip())
             for n in frame["opd"].dropna().unique().tolist()
         }
-        frame["opd"] = frame["opd"].map(lambda n: None if n is None or n != n else spellings[n])
+        frame["opd"] = frame["opd"].map(spellings).astype(object).where(frame["opd"].notna(), None)
         with self.engine.begin() as conn:
+            # Writing first takes SQLite's write lock (PostgreSQL: the meta row's lock), so what is
+            # read below (existing complaints, the next free id) cannot change before the commit;
+            # another writer waits for this batch instead of failing on it.
+            now = to_micros(utc_now())
+            self.meta_set("data_version", str(now), conn)
             existing = self._existing(conn, source_id, frame["tracking_id"].tolist())
             frame = frame.merge(existing, on="tracking_id", how="left", suffixes=("", "_old"))
             if estimate_stage_times:
@@ -594,53 +609,56 @@ class Store:
                 frame["times_estimated"] = frame["times_estimated_old"].fillna(False).astype(bool)
                 frame["estimate_precision_hours"] = frame["estimate_precision_hours_old"]
             self._derive(frame)
-            now = to_micros(utc_now())
             is_new = frame["id"].isna().to_numpy()
-            rows = _rows_for_db(frame)
-            new_rows = [dict(r, source_id=source_id, first_seen_at=now, updated_at=now) for r, n in zip(rows, is_new, strict=True) if n]
-            old_rows = [dict(r, _id=int(i), updated_at=now) for r, i, n in zip(rows, frame["id"], is_new, strict=True) if not n]
-            ids: dict[str, int] = {}
-            # A plain executemany, then one lookup of the new ids: INSERT .. RETURNING goes through
-            # SQLAlchemy's "insertmanyvalues", whose huge multi-row statements psycopg re-parses
-            # page by page (about 50 s for 100,000 complaints on PostgreSQL instead of a few).
-            for start in range(0, len(new_rows), CHUNK):
-                chunk = new_rows[start:start + CHUNK]
-                _insert_many(conn, complaints, chunk)
-                returned = conn.execute(
-                    select(complaints.c.id, complaints.c.tracking_id).where(
-                        complaints.c.source_id == source_id,
-                        complaints.c.tracking_id.in_([r["tracking_id"] for r in chunk]),
-                    )
-                ).fetchall()
-                ids.update({tid: cid for cid, tid in returned})
-            if old_rows:
-                stmt = (
-                    update(complaints)
-                    .where(complaints.c.id == bindparam("_id"))
-                    .values({c: bindparam(c) for c in old_rows[0] if c != "_id"})
-                )
-                for start in range(0, len(old_rows), CHUNK):
-                    conn.execute(stmt, old_rows[start:start + CHUNK])
-            history = []
-            observed = to_micros(observed_at)
-            for row, old_status, old_id in zip(rows, frame["status_old"], frame["id"], strict=True):
-                if old_status is not None and old_status == old_status and old_status == row["status"]:
-                    continue
-                complaint_id = ids.get(row["tracking_id"]) if old_id != old_id else int(old_id)
-                history.append(
-                    dict(
-                        complaint_id=complaint_id, source_id=source_id, run_id=run_id,
-                        status=row["status"], status_raw=row.get("status_raw"), observed_at=observed,
-                    )
-                )
-            for start in range(0, len(history), CHUNK):
-                _insert_many(conn, schema.status_history, history[start:start + CHUNK])
-            self.meta_set("data_version", str(now), conn)
+            ids = frame["id"].to_numpy(dtype="float64").copy()
+            new_count = int(is_new.sum())
+            if new_count:
+                # Ids are taken before the insert, so the history rows need no lookup afterwards.
+                ids[is_new] = self._allocate_ids(conn, new_count)
+                columns = _db_columns(frame[is_new])
+                columns.update(id=ids[is_new].astype(np.int64).tolist(), source_id=source_id,
+                               first_seen_at=now, updated_at=now)
+                _insert_many(conn, complaints, columns)
+            if new_count < len(frame):
+                old = ~is_new
+                columns = _db_columns(frame[old])
+                columns["updated_at"] = now
+                _update_many(conn, complaints, columns, ids[old].astype(np.int64).tolist())
+            # A status-history row for every status the store has not seen for the complaint.
+            old_status = frame["status_old"]
+            changed = (old_status.isna() | (old_status != frame["status"])).to_numpy()
+            if changed.any():
+                status_raw = frame["status_raw"][changed]
+                _insert_many(conn, schema.status_history, {
+                    "complaint_id": ids[changed].astype(np.int64).tolist(),
+                    "source_id": source_id,
+                    "run_id": run_id,
+                    "status": frame["status"][changed].tolist(),
+                    "status_raw": status_raw.astype(object).where(status_raw.notna(), None).tolist(),
+                    "observed_at": to_micros(observed_at),
+                })
         result.stored = len(frame)
-        result.inserted = len(new_rows)
-        result.updated = len(old_rows)
-        result.history_added = len(history)
+        result.inserted = new_count
+        result.updated = len(frame) - new_count
+        result.history_added = int(changed.sum())
         return result
+
+    @staticmethod
+    def _allocate_ids(conn: Connection, count: int) -> np.ndarray:
+        """`count` fresh complaint ids for this transaction.
+
+        PostgreSQL hands them out from the id sequence, safe beside other writers. SQLite: the
+        ids after the current maximum, safe because the transaction already holds the write lock
+        (`write_complaints` writes first).
+        """
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('complaints', 'id')) "
+                "FROM generate_series(1, %(n)s)", {"n": count},
+            ).fetchall()
+            return np.array([r[0] for r in rows], dtype=np.int64)
+        top = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM complaints").scalar()
+        return np.arange(int(top) + 1, int(top) + 1 + count, dtype=np.int64)
 
     @staticmethod
     def _complete_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -653,33 +671,31 @@ class Store:
         for col in ("redisposition_count", "reopen_count"):
             frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
         for col in ("is_anonymous", "is_confidential"):
-            frame[col] = frame[col].map(lambda v: bool(v) if v is not None and v == v else False)
+            values = frame[col]
+            frame[col] = values.astype(object).where(values.notna(), False).astype(bool)
         frame["tracking_id"] = frame["tracking_id"].astype(str)
         return frame
 
+    def existing_tracking_ids(self, source_id: int, tracking_ids: list[str]) -> set[str]:
+        """Which of `tracking_ids` the source already has in the store."""
+        with self.engine.connect() as conn:
+            rows = _select_by_tracking_ids(conn, "tracking_id", source_id, tracking_ids)
+        return {r[0] for r in rows}
+
     def _existing(self, conn: Connection, source_id: int, tracking_ids: list[str]) -> pd.DataFrame:
-        cols = [
-            complaints.c.id, complaints.c.tracking_id, complaints.c.status.label("status_old"),
-            complaints.c.times_estimated.label("times_estimated_old"),
-            complaints.c.estimate_precision_hours.label("estimate_precision_hours_old"),
-        ] + [type_coerce(complaints.c[c], BigInteger).label(f"{c}_old") for c, _ in STAGE_COLUMNS]
-        found: list[tuple] = []
-        for start in range(0, len(tracking_ids), CHUNK):
-            chunk = tracking_ids[start:start + CHUNK]
-            found.extend(
-                conn.execute(
-                    select(*cols).where(
-                        complaints.c.source_id == source_id, complaints.c.tracking_id.in_(chunk)
-                    )
-                ).fetchall()
-            )
+        stages = [c for c, _ in STAGE_COLUMNS]
         names = ["id", "tracking_id", "status_old", "times_estimated_old",
-                 "estimate_precision_hours_old"] + [f"{c}_old" for c, _ in STAGE_COLUMNS]
+                 "estimate_precision_hours_old"] + [f"{c}_old" for c in stages]
+        found = _select_by_tracking_ids(
+            conn, "id, tracking_id, status, times_estimated, estimate_precision_hours, "
+            + ", ".join(stages), source_id, tracking_ids,
+        )
         existing = pd.DataFrame.from_records(found, columns=names)
         existing["id"] = existing["id"].astype("float64")
         existing["status_old"] = existing["status_old"].astype(object)
+        existing["times_estimated_old"] = existing["times_estimated_old"].astype(object)
         existing["estimate_precision_hours_old"] = existing["estimate_precision_hours_old"].astype("float64")
-        for c, _ in STAGE_COLUMNS:
+        for c in stages:
             existing[f"{c}_old"] = pd.to_datetime(
                 existing[f"{c}_old"].astype("Int64"), unit="us", utc=True
             ).astype("datetime64[us, UTC]")
@@ -716,14 +732,17 @@ class Store:
         """Fill the KPI.md derived columns of `frame` in place (vectorised)."""
         kpi = self.settings.kpi
         cal = self.calendar
-        frame["submitted_date"] = cal.local_dates(frame["submitted_at"]).dt.date
+        frame["submitted_date"] = cal.local_dates(frame["submitted_at"])  # naive local midnight
         frame["response_at"] = frame["first_response_at"].where(
             frame["first_response_at"].notna(), frame["closed_at"]
         )
         frame["verification_deadline"] = cal.deadlines(frame["submitted_at"], kpi.verification_days)
         frame["response_deadline"] = cal.deadlines(frame["disposed_at"], kpi.response_days)
-        days = frame["classification"].map(lambda c: kpi.completion_days_for(c if c == c else None))
-        frame["completion_deadline"] = cal.deadlines(frame["disposed_at"], days.to_numpy(dtype=np.int64))
+        # "" stands for no classification (completion_days_for treats it as pengaduan).
+        classes = frame["classification"].astype(object).where(frame["classification"].notna(), "")
+        per_class = {c: kpi.completion_days_for(c) for c in classes.unique().tolist()}
+        days = classes.map(per_class).to_numpy(dtype=np.int64)
+        frame["completion_deadline"] = cal.deadlines(frame["disposed_at"], days)
         frame["region_code"] = frame["region_code"].where(
             frame["region_code"].notna(), self.settings.region_code
         )
@@ -754,13 +773,7 @@ class Store:
                 self._derive(frame)
                 derived = ["submitted_date", "response_at", "verification_deadline",
                            "response_deadline", "completion_deadline"]
-                payload = _rows_for_db(frame[["id", *derived]], keep_id=True)
-                stmt = (
-                    update(complaints)
-                    .where(complaints.c.id == bindparam("_id"))
-                    .values({c: bindparam(c) for c in derived})
-                )
-                conn.execute(stmt, [dict(r, _id=r.pop("id")) for r in payload])
+                _update_many(conn, complaints, _db_columns(frame[derived]), frame["id"].astype(int).tolist())
                 changed += len(frame)
                 last_id = int(frame["id"].iloc[-1])
             self.meta_set("calendar_fingerprint", fingerprint, conn)
@@ -769,49 +782,122 @@ class Store:
         return changed
 
 
-def _insert_many(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT rows (dicts with the same keys, values as `_rows_for_db` makes them: ints for
-    instants) with one driver-level executemany. SQLAlchemy's per-row parameter processing
-    costs more than SQLite's insert itself at a million rows (benchmarks/bench_import.py)."""
-    if not rows:
+def _param_rows(columns: dict[str, Any]) -> list[tuple]:
+    """Column lists (scalars repeat for every row) -> parameter tuples for executemany."""
+    lengths = {len(v) for v in columns.values() if isinstance(v, list)}
+    if len(lengths) != 1:
+        raise ValueError(f"column lists of different lengths: {sorted(lengths)}")
+    n = lengths.pop()
+    return list(zip(*(v if isinstance(v, list) else repeat(v, n) for v in columns.values()), strict=False))
+
+
+def _insert_many(conn: Connection, table: Any, columns: dict[str, Any]) -> None:
+    """INSERT rows given as column lists (values as `_db_columns` makes them); a scalar stands
+    for the same value in every row. SQLite: one driver-level executemany per 5,000 rows;
+    PostgreSQL: COPY, several times faster than psycopg's row-by-row executemany."""
+    if not any(isinstance(v, list) and v for v in columns.values()):
         return
-    columns = list(rows[0])
-    sqlite = conn.dialect.name == "sqlite"
-    marks = ", ".join(["?" if sqlite else "%s"] * len(columns))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-
-    values = [[row[c] for row in rows] for c in columns]
-    if sqlite:
-        # SQLAlchemy's SQLite Date stores ISO text; do the same (the sqlite3 date adapter is deprecated).
-        for i, column in enumerate(columns):
-            if isinstance(table.c[column].type, Date):
-                values[i] = [None if v is None else v.isoformat() for v in values[i]]
-    params = list(zip(*values, strict=True))
-    conn.exec_driver_sql(sql, params)
+    params = _param_rows(columns)
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, f"COPY {table.name} ({names}) FROM STDIN", params)
+        return
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
+    for start in range(0, len(params), CHUNK):
+        conn.exec_driver_sql(sql, params[start:start + CHUNK])
 
 
-def _rows_for_db(frame: pd.DataFrame, *, keep_id: bool = False) -> list[dict[str, Any]]:
-    """DataFrame -> list of dicts with ints for instants, None for nulls, dates as dates."""
-    columns: dict[str, list] = {}
-    table_cols = set(complaints.c.keys())
+def _copy_rows(conn: Connection, statement: str, rows: list[tuple]) -> None:
+    """PostgreSQL COPY .. FROM STDIN of `rows`, inside the connection's transaction."""
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _update_many(conn: Connection, table: Any, columns: dict[str, Any], ids: list[int]) -> None:
+    """UPDATE the rows with `ids` to the values of `columns` (as for `_insert_many`).
+
+    PostgreSQL: the new values are copied into a temporary table and applied with one
+    UPDATE .. FROM; SQLite: a driver-level executemany by primary key."""
+    if not ids:
+        return
+    params = _param_rows({**columns, "id": ids})
+    if conn.dialect.name == "postgresql":
+        names = [*columns, "id"]
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE _new_values ON COMMIT DROP AS "
+            f"SELECT {', '.join(names)} FROM {table.name} WITH NO DATA"
+        )
+        _copy_rows(conn, f"COPY _new_values ({', '.join(names)}) FROM STDIN", params)
+        sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        conn.exec_driver_sql(f"UPDATE {table.name} AS t SET {sets} FROM _new_values AS v WHERE t.id = v.id")
+        conn.exec_driver_sql("DROP TABLE _new_values")
+        return
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    sql = f"UPDATE {table.name} SET {sets} WHERE id = ?"
+    for start in range(0, len(params), CHUNK):
+        conn.exec_driver_sql(sql, params[start:start + CHUNK])
+
+
+def _select_by_tracking_ids(
+    conn: Connection, columns: str, source_id: int, tracking_ids: list[str]
+) -> list[tuple]:
+    """Rows of `complaints` of one source whose tracking id is in the list, by its unique index.
+
+    The list travels as one parameter (SQLite: a JSON array read by `json_each`, PostgreSQL: an
+    array), not as thousands of bound values SQLAlchemy would have to expand and compile.
+    """
+    found: list[tuple] = []
+    step = 50_000
+    for start in range(0, len(tracking_ids), step):
+        chunk = tracking_ids[start:start + step]
+        if conn.dialect.name == "sqlite":
+            sql = (f"SELECT {columns} FROM complaints WHERE source_id = ? "
+                   "AND tracking_id IN (SELECT value FROM json_each(?))")
+            params: tuple = (source_id, json.dumps(chunk))
+        else:
+            sql = f"SELECT {columns} FROM complaints WHERE source_id = %s AND tracking_id = ANY(%s)"
+            params = (source_id, chunk)
+        found.extend(tuple(r) for r in conn.exec_driver_sql(sql, params).fetchall())
+    return found
+
+
+def _nullable(values: np.ndarray, isna: np.ndarray) -> list[Any]:
+    """A numpy array as a list of Python scalars with None where `isna`."""
+    out = values.astype(object)
+    out[isna] = None
+    return out.tolist()
+
+
+def _db_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """The complaint columns of `frame` as lists the DB-API drivers take directly: integer
+    microseconds for instants, ISO text for dates, Python scalars, None for every kind of null."""
+    columns: dict[str, list[Any]] = {}
     for col in frame.columns:
-        if col not in table_cols or col in ("id", "first_seen_at", "updated_at"):
+        if col not in _WRITABLE:
             continue
         series = frame[col]
+        isna = series.isna().to_numpy()
+        kind = complaints.c[col].type
         if isinstance(series.dtype, pd.DatetimeTZDtype):
-            micros = series.astype("datetime64[us, UTC]").astype("int64").to_numpy()
-            isna = series.isna().to_numpy()
-            columns[col] = [None if na else int(v) for v, na in zip(micros, isna, strict=True)]
-        elif col in ("rating",):
-            columns[col] = [None if v is None or v != v else int(v) for v in series.tolist()]
-        elif col in ("latitude", "longitude", "estimate_precision_hours"):
-            columns[col] = [None if v is None or v != v else float(v) for v in series.tolist()]
+            micros = series.astype("datetime64[us, UTC]").array.asi8
+            columns[col] = _nullable(micros, isna)
+        elif isinstance(kind, Date):
+            days = pd.to_datetime(series.where(~isna, None)).to_numpy().astype("datetime64[D]")
+            columns[col] = _nullable(np.datetime_as_string(days, unit="D"), isna)
+        elif isinstance(kind, Integer | SmallInteger) and not isinstance(kind, Boolean):
+            numbers = pd.to_numeric(series.where(~isna, 0)).to_numpy().astype(np.int64)
+            columns[col] = _nullable(numbers, isna)
+        elif isinstance(kind, Float):
+            columns[col] = _nullable(pd.to_numeric(series).to_numpy(dtype=float), isna)
+        elif isinstance(kind, Boolean):
+            columns[col] = _nullable(series.astype(object).where(~isna, False).astype(bool).to_numpy(), isna)
         else:
-            columns[col] = series.astype(object).where(series.notna(), None).tolist()  # NaN/NA/NaT -> None
-    if keep_id:
-        columns = {"id": [int(v) for v in frame["id"].tolist()], **columns}
-    keys = list(columns)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+            columns[col] = series.astype(object).where(~isna, None).tolist()
+    return columns
+
+
+_WRITABLE = frozenset(complaints.c.keys()) - {"id", "source_id", "first_seen_at", "updated_at"}
 
 
 def iter_chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,49 @@ def test_every_new_complaint_of_a_large_batch_gets_its_own_history_row(store):
     )
     assert len(joined) == 6_500 and joined["tracking_id"].is_unique
     assert (joined["status"] == joined["history_status"]).all()
+
+
+def test_a_batch_of_new_and_known_complaints_links_each_history_row_to_its_complaint(store):
+    write(store, record("1"), record("2", status="proses"))
+    closed = DISPOSED + timedelta(days=2)
+    result = write(store, record("2", status="selesai", closed_at=closed), record("3"), record("1"))
+    assert (result.inserted, result.updated, result.history_added) == (1, 2, 2)
+    H = schema.status_history
+    history = store.execute(
+        select(C.tracking_id, H.c.status).join(schema.complaints, C.id == H.c.complaint_id).order_by(C.tracking_id, H.c.id)
+    ).rows
+    assert history == [
+        ("1", "menunggu_tindak_lanjut"), ("2", "proses"), ("2", "selesai"), ("3", "menunggu_tindak_lanjut"),
+    ]
+    assert stored(store, "2")["closed_at"] == closed.astimezone(UTC)
+
+
+def test_two_writers_at_once_both_land_whole(db_url):
+    """A sync and an import writing at the same time: each batch waits for the other's commit
+    (the ids a batch takes are read under its write lock), none fails and none mixes."""
+    store = make_store(db_url)
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for k in range(5):
+                write(store, *[record(f"{name}-{k}-{i}") for i in range(400)], source=name)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("sync", "impor")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert count(store, schema.complaints) == 2 * 5 * 400
+    H = schema.status_history
+    linked = store.execute(
+        select(func.count()).select_from(H.join(schema.complaints, C.id == H.c.complaint_id)).where(H.c.source_id == C.source_id)
+    ).scalar()
+    assert linked == count(store, H) == 2 * 5 * 400
+    store.dispose()
 
 
 def test_same_tracking_id_in_another_source_is_another_complaint(store):
