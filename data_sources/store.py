@@ -87,9 +87,17 @@ def utc_now() -> datetime:
 
 
 def alias_key(name: str) -> str:
-    """The normalised spelling used to match OPD aliases: case, accents, dots and spaces folded."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", folded).strip()
+    """The normalised spelling used to match OPD aliases: case, accents, dots and spaces folded.
+
+    A name with no Latin letters or digits (Arabic or Chinese script, symbols) keeps its own
+    letters, case-folded, so two such names never share the empty key.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    key = re.sub(r"[^a-z0-9]+", " ", decomposed.encode("ascii", "ignore").decode().lower()).strip()
+    if key:
+        return key
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in letters).split()) or name.strip()
 
 
 def region_key(name: str) -> str:

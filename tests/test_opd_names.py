@@ -84,3 +84,16 @@ def test_imports_resolve_spellings_through_aliases(sqlite_store, tmp_path):
     path.write_text("tracking_id,submitted_at,status,opd\n1,2026-01-05,proses,DINKES\n")
     import_file(sqlite_store, path)
     assert opd_of(sqlite_store) == {"1": "Dinas Kesehatan"}
+
+
+def test_names_without_latin_letters_keep_distinct_keys(store):
+    """An alias on one such name must not capture every other: they used to fold to ""."""
+    from data_sources.store import alias_key
+
+    assert alias_key("دائرة الصحة") != alias_key("دائرة التعليم")
+    assert alias_key("دائرة الصحة") and alias_key("★") == "★"
+    assert alias_key("Dínas  Kesehatan.") == alias_key("DINAS KESEHATAN") == "dinas kesehatan"
+    write(store, "دائرة الصحة", "دائرة التعليم")
+    store.add_opd("Dinas Kesehatan")
+    store.add_alias("دائرة الصحة", "Dinas Kesehatan")
+    assert opd_of(store) == {"0": "Dinas Kesehatan", "1": "دائرة التعليم"}
