@@ -100,6 +100,8 @@ runs = Table(
     Column("snapshot_at", Instant),  # the observation time an export stands for
     Column("detail", Text),  # file name, pages fetched, where the snapshot time came from
     Column("error", Text),
+    Column("host", String(255)),  # the machine and process that ran it, so that a run whose
+    Column("pid", Integer),  # process was killed can be marked failed by the next one
 )
 
 complaints = Table(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -84,6 +86,19 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+_HOST = socket.gethostname()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
 
 
 def alias_key(name: str) -> str:
@@ -404,17 +419,41 @@ class Store:
         snapshot_at: datetime | None = None,
     ) -> int:
         with self.engine.begin() as conn:
-            return int(
+            run_id = int(
                 conn.execute(
                     insert(schema.runs)
                     .values(
                         source_id=source_id, kind=kind, status="running", started_at=utc_now(),
                         rows_read=0, rows_stored=0, rows_quarantined=0, detail=detail,
-                        snapshot_at=snapshot_at,
+                        snapshot_at=snapshot_at, host=_HOST[:255], pid=os.getpid(),
                     )
                     .returning(schema.runs.c.id)
                 ).scalar_one()
             )
+            self._close_abandoned_runs(conn, run_id)
+        return run_id
+
+    @staticmethod
+    def _close_abandoned_runs(conn: Connection, run_id: int) -> int:
+        """Mark failed the runs still "running" whose process on this machine is gone (killed
+        by the OOM killer, a reboot or kill -9, so nothing was left to finish them). Runs of
+        other machines, and of processes that still exist, are left alone."""
+        runs = schema.runs
+        rows = conn.execute(
+            select(runs.c.id, runs.c.pid).where(
+                runs.c.status == "running", runs.c.host == _HOST[:255], runs.c.id != run_id,
+                runs.c.pid.is_not(None),
+            )
+        ).fetchall()
+        gone = [(rid, pid) for rid, pid in rows if not _process_exists(pid)]
+        for rid, pid in gone:
+            conn.execute(
+                update(runs).where(runs.c.id == rid, runs.c.status == "running").values(
+                    status="failed", finished_at=utc_now(),
+                    error=f"Proses (pid {pid}) berhenti sebelum selesai; ditandai gagal saat run #{run_id} dimulai.",
+                )
+            )
+        return len(gone)
 
     def finish_run(
         self, run_id: int, *, status: str, rows_read: int, rows_stored: int,

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from data_sources.importer import ImportFailed, import_file, quarantine_count
 from data_sources.sync import sync_source
@@ -273,8 +273,27 @@ def test_sync_process_killed_half_way_is_completed_by_the_next_run(sqlite_url, t
         assert _scalar(store, "SELECT COUNT(*) FROM complaints") == 600
         _no_duplicates(store)
         assert store.source_row("lapor")["watermark"] is not None
+        # The killed run does not stay "running" forever: the next run saw its process gone.
+        runs = store.execute("SELECT id, status, pid, error FROM runs ORDER BY id").rows
+        assert [r[1] for r in runs] == ["failed", "ok"]
+        assert runs[0][2] == process.pid
+        assert f"pid {process.pid}" in runs[0][3] and f"run #{runs[1][0]}" in runs[0][3]
     finally:
         store.dispose()
+
+
+def test_a_run_of_a_live_process_or_another_machine_is_not_marked_abandoned(sqlite_url):
+    store = make_store(sqlite_url)
+    source_id = store.ensure_source("uji", "canonical")
+    mine = store.start_run(source_id, "import")  # this process: alive
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET host = 'mesin-lain', pid = 1 WHERE id = :i"), {"i": mine})
+    other_machine = mine
+    alive = store.start_run(source_id, "import")
+    store.start_run(source_id, "import")
+    status = dict(store.execute("SELECT id, status FROM runs").rows)
+    assert status[other_machine] == "running" and status[alive] == "running"
+    store.dispose()
 
 
 # --- database unreachable --------------------------------------------------------------------
