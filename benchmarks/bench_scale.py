@@ -231,7 +231,7 @@ def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -
 
     from access import accounts
     from metrics import briefing, kpi, trends
-    from ui import presentation, views
+    from ui import views
 
     steps: dict[str, float] = {}
     cpu_started = time.process_time()
@@ -252,19 +252,20 @@ def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -
     timed("frame_store_calls", lambda: (store.last_success(), store.has_complaints()))
     # pages/ringkasan.py, each through ui.data (one data_version read per call for the cache key).
     timed("frame_store_calls", store.data_version)
-    timed("compare_periods", lambda: kpi.compare_periods(store, filters, settings))
+    comparison = timed("compare_periods", lambda: kpi.compare_periods(store, filters, settings))
     timed("frame_store_calls", store.data_version)
-    timed("opd_table", lambda: kpi.opd_table(store, filters, settings))
+    table = timed("opd_table", lambda: kpi.opd_table(store, filters, settings))
     trend_filters = replace(filters, date_from=min(filters.date_from, views.trend_window(filters.date_to)))
     timed("frame_store_calls", store.data_version)
     timed("series", lambda: trends.series(store, trend_filters, settings, freq="month"))
     if filters.scope.opd is None:
-        # "Briefing pimpinan": ui.presentation.summary_block computes the briefing's figures
-        # (cached per filters; the PDF itself is built only when its button is clicked).
-        overdue_limit = max(presentation.OVERDUE_ON_SLIDE, 20)
+        # "Briefing pimpinan": ui.presentation.summary_block reuses the page's opd_table and
+        # compare_periods and adds the administrative counts (the PDF itself is built only when
+        # its button is clicked).
         timed("frame_store_calls", store.data_version)
         timed(
-            "summary_block", lambda: briefing.collect(store, filters, settings, overdue_limit=overdue_limit)
+            "summary_block",
+            lambda: briefing.summary_figures(store, filters, settings, table=table, comparison=comparison),
         )
     steps["total"] = sum(steps.values())
     # CPU seconds of the same work: on a busy machine, what the wall time would be on an idle one.

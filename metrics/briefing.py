@@ -184,6 +184,34 @@ def collect(
     )
 
 
+def summary_figures(
+    store: Any, filters: Filters, settings: Settings | None = None, *,
+    table: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
+    admin: dict[str, Any] | None = None,
+) -> BriefingFigures:
+    """The figures the WhatsApp summary uses (`metrics.summary.summary_text`): the scorecard,
+    the period comparison and the administrative counts, with no overdue list and no trend.
+
+    A page that has already computed `opd_table` and `compare_periods` for these filters passes
+    them in, so the summary shows exactly the figures above it without computing them twice.
+    """
+    settings = settings or store.settings
+    return BriefingFigures(
+        filters=filters,
+        region_name=settings.region_name,
+        timezone=settings.kpi.timezone,
+        table=opd_table(store, filters, settings) if table is None else table,
+        comparison=compare_periods(store, filters, settings) if comparison is None else comparison,
+        admin=admin_figures(store, filters, settings) if admin is None else admin,
+        overdue=pd.DataFrame(),
+        trend=pd.DataFrame(),
+        trend_from=trend_start(filters),
+        last_success=store.last_success(),
+        only_demo=store.only_demo_data(),
+        generated_at=datetime.now(UTC),
+    )
+
+
 def freshness_text(figures: BriefingFigures, warning_hours: float) -> tuple[str, bool]:
     """("Data per 3 Jan 2026 08.00 WITA (5 jam lalu)", is_stale)."""
     if figures.last_success is None:

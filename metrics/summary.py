@@ -10,7 +10,7 @@ from typing import Any
 
 from core.settings import Settings
 from metrics import text_format as tf
-from metrics.briefing import BriefingFigures, collect
+from metrics.briefing import BriefingFigures, summary_figures
 from metrics.filters import Filters
 
 
@@ -66,4 +66,4 @@ def whatsapp_summary(store: Any, filters: Filters, settings: Settings | None = N
     """Seven plain-text lines for WhatsApp: period, headline figures with deltas,
     best and lowest OPD, overdue count and the dashboard link (settings.dashboard_url)."""
     settings = settings or store.settings
-    return summary_text(collect(store, filters, settings, overdue_limit=1), settings.dashboard_url)
+    return summary_text(summary_figures(store, filters, settings), settings.dashboard_url)

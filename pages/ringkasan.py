@@ -58,4 +58,5 @@ else:
 if filters.scope.opd is None:  # the briefing ranks every OPD: for leaders and analysts
     st.subheader("Briefing pimpinan")
     presentation.briefing_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
-    presentation.summary_block(data.store(), ctx.settings, filters)
+    presentation.summary_block(data.store(), ctx.settings, filters, table=table, comparison=compare,
+                               admin=data.admin_figures(filters))

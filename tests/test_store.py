@@ -17,7 +17,7 @@ from core.calendar import calendar_for
 from core.settings import load_settings, with_kpi
 from data_sources import schema
 from data_sources.demo import generate_frame
-from data_sources.store import Store, _alembic_config
+from data_sources.store import SCHEMA_HEAD, Store, _alembic_config
 
 WITA = ZoneInfo("Asia/Makassar")
 C = schema.complaints.c
@@ -216,6 +216,11 @@ def test_writing_bumps_the_data_version(store):
 
 
 # --- schema -----------------------------------------------------------------------------
+def test_the_schema_head_constant_is_alembics_head():
+    """Store.open skips Alembic when the database is at SCHEMA_HEAD: a new migration must move it."""
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
 def test_migration_from_an_empty_database_reaches_head_with_all_tables(db_url):
     fresh = make_store(db_url)
     try:

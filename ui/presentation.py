@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 
 from core.settings import Settings
 from metrics import text_format as tf
-from metrics.briefing import BriefingFigures, collect, file_name, freshness_text, render_pdf
+from metrics.briefing import BriefingFigures, collect, file_name, freshness_text, render_pdf, summary_figures
 from metrics.filters import Filters
 from metrics.summary import summary_text
 
@@ -535,9 +535,15 @@ def briefing_download_button(store: Any, settings: Settings, filters: Filters, u
     )
 
 
-def summary_block(store: Any, settings: Settings, filters: Filters) -> None:
-    """The "Salin ringkasan" block: the WhatsApp text in st.code, whose copy button copies it."""
-    fig = figures(store, settings, filters)
+def summary_block(
+    store: Any, settings: Settings, filters: Filters, *, table: pd.DataFrame | None = None,
+    comparison: pd.DataFrame | None = None, admin: dict[str, Any] | None = None,
+) -> None:
+    """The "Salin ringkasan" block: the WhatsApp text in st.code, whose copy button copies it.
+
+    `table`, `comparison` and `admin` are the page's own (cached) results for these filters, so
+    the text repeats the figures on the page without computing them again."""
+    fig = summary_figures(store, filters, settings, table=table, comparison=comparison, admin=admin)
     st.markdown("**Salin ringkasan** untuk grup WhatsApp pimpinan")
     st.code(summary_text(fig, settings.dashboard_url), language=None, wrap_lines=True)
 
