@@ -123,8 +123,39 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        _open_browsers.append(chromium)
         yield chromium
+        _open_browsers.remove(chromium)
         chromium.close()
+
+
+_open_browsers: list = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+    """When a browser test fails, keep what every open page showed (a screenshot and its
+    visible text in artifacts/browser/failures/): a failure on a busy CI machine is then
+    explained by the page, not guessed at."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or not _open_browsers:
+        return
+    folder = ARTIFACTS / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in item.nodeid)[-150:]
+    pages = [p for b in _open_browsers for c in b.contexts for p in c.pages]
+    shown = []
+    for number, page in enumerate(pages):
+        try:
+            page.screenshot(path=str(folder / f"{name}-{number}.png"), full_page=True, timeout=10_000)
+            text = f"{page.url}\n\n{page.locator('body').inner_text(timeout=10_000)}"
+        except Exception as exc:  # noqa: BLE001 - diagnostics must not hide the failure itself
+            text = f"no capture: {exc}"
+        (folder / f"{name}-{number}.txt").write_text(text, encoding="utf-8")
+        shown.append(f"--- page {number}: {text[:1500]}")
+    # The text goes into the test report too, so a CI log explains the failure without files.
+    report.sections.append(("browser pages", f"captured in {folder}\n" + "\n".join(shown)))
 
 
 @pytest.fixture(scope="session")
