@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,7 +49,7 @@ def can_run_ahead(path: str | Path, min_bytes: int | None = None) -> bool:
     )
 
 
-def run_ahead(items: Iterator[T]) -> Iterator[T]:
+def run_ahead(items: Iterator[T]) -> Generator[T, None, None]:
     """Yield what `items` yields, produced in a forked child process one item ahead."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)

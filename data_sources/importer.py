@@ -14,7 +14,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -170,11 +171,13 @@ def import_file(
         date_format=the_mapping.date_format if the_mapping else None,
     )
     try:
-        for prepared in chunks:
-            skipped_existing += _store_chunk(
-                store, source_id, run_id, prepared, report, observed_at=observed_at,
-                previous=previous, only_new=newer_stored, estimate=layout.kind == "lapor-export",
-            )
+        # closing(): a failed write stops the reader process at once, not when the frame is freed.
+        with closing(chunks):
+            for prepared in chunks:
+                skipped_existing += _store_chunk(
+                    store, source_id, run_id, prepared, report, observed_at=observed_at,
+                    previous=previous, only_new=newer_stored, estimate=layout.kind == "lapor-export",
+                )
     except UnreadableFile as exc:
         # Part of the file was read and stored; say where it stopped.
         report.messages.append(f"Pembacaan berhenti: {exc}")
@@ -344,10 +347,10 @@ def _store_chunk(
 
 def _prepared_chunks(
     table: Table, layout: _Layout, *, timezone: str, date_format: str | None, background: bool
-) -> Iterator[_Prepared]:
+) -> Generator[_Prepared, None, None]:
     """The table's chunks, prepared; with `background`, read and validated in a reader process
-    while this one writes the previous chunk (the two halves of an import take about the same
-    time, so a big file goes in in about half the time on two cores)."""
+    while this one writes the previous chunk (benchmarks/bench_import.py: a million rows in
+    about 56 s instead of 80 s on two cores)."""
     prepared = (
         _prepare_chunk(chunk, layout, timezone=timezone, date_format=date_format)
         for chunk in table.chunks

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from data_sources import schema
 from data_sources.ahead import ReaderStopped, can_run_ahead, run_ahead
-from data_sources.importer import import_file
+from data_sources.importer import ImportFailed, import_file
 from data_sources.readers import UnreadableFile
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -163,3 +163,23 @@ def test_the_reader_process_is_only_used_where_forking_is_safe(tmp_path):
     finally:
         stop.set()
         helper.join()
+
+
+def test_a_failed_write_stops_the_reader_at_once(sqlite_store, tmp_path, monkeypatch):
+    path = _canonical_csv(tmp_path / "besar.csv", 400)
+    real_write = sqlite_store.write_complaints
+    calls = []
+
+    def failing_write(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk penuh")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite_store, "write_complaints", failing_write)
+    with pytest.raises(ImportFailed, match="disk penuh") as failure:
+        import_file(sqlite_store, path, source="dua", chunk_rows=37, background=True)
+    assert not multiprocessing.active_children()  # before the traceback is even freed
+    assert failure.value is not None
+    run = sqlite_store.execute("SELECT status, rows_read FROM runs").rows
+    assert run == [("failed", 37)]
