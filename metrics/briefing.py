@@ -42,6 +42,15 @@ SCORECARD_ROWS_PER_PAGE = 20  # OPD rows per scorecard page (TOTAL comes after t
 TREND_MONTHS = 6  # the trend chart shows at least this many months up to the period's end
 # The headline cards, in order: KPI column and whether the delta is in percentage points.
 HEADLINE = ("received", "response_on_time_pct", "accuracy_pct", "completion_pct", "overdue", "score")
+# The headline cards' labels, on paper and on the presentation slides alike.
+HEADLINE_LABELS = {
+    "received": "Pengaduan masuk",
+    "response_on_time_pct": "Kecepatan",
+    "accuracy_pct": "Ketepatan",
+    "completion_pct": "Tuntas",
+    "overdue": "Lewat tenggat",
+    "score": "Skor wilayah",
+}
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian/Ubuntu: fonts-dejavu-core
@@ -156,32 +165,17 @@ def trend_start(filters: Filters, months: int = TREND_MONTHS) -> date:
 def collect(
     store: Any, filters: Filters, settings: Settings | None = None, *, overdue_limit: int = OVERDUE_LIMIT
 ) -> BriefingFigures:
-    """Compute the briefing's figures with the same metrics calls as the report command."""
+    """Compute the briefing's figures with the same metrics calls as the report command:
+    `summary_figures` plus the most overdue complaints and the monthly trend."""
     settings = settings or store.settings
-    table = opd_table(store, filters, settings)
-    comparison = compare_periods(store, filters, settings)
-    admin = admin_figures(store, filters, settings)
+    figures = summary_figures(store, filters, settings)
     overdue = overdue_complaints(store, filters, settings, limit=overdue_limit)
     # Most overdue first (the metrics order is by the missed deadline); ties by tracking id.
     overdue = overdue.sort_values(
         ["working_days_overdue", "tracking_id"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
-    trend_from = trend_start(filters)
-    trend = series(store, replace(filters, date_from=trend_from), settings, freq="month")
-    return BriefingFigures(
-        filters=filters,
-        region_name=settings.region_name,
-        timezone=settings.kpi.timezone,
-        table=table,
-        comparison=comparison,
-        admin=admin,
-        overdue=overdue,
-        trend=trend,
-        trend_from=trend_from,
-        last_success=store.last_success(),
-        only_demo=store.only_demo_data(),
-        generated_at=datetime.now(UTC),
-    )
+    trend = series(store, replace(filters, date_from=figures.trend_from), settings, freq="month")
+    return replace(figures, overdue=overdue, trend=trend)
 
 
 def summary_figures(
@@ -468,14 +462,6 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
         "Ringkasan kinerja", f"{fig.region_name} · {fig.period_label} · dihitung per {fig.as_of_label}"
     )
     total = fig.total
-    labels = {
-        "received": "Pengaduan masuk",
-        "response_on_time_pct": "Kecepatan",
-        "accuracy_pct": "Ketepatan",
-        "completion_pct": "Tuntas",
-        "overdue": "Lewat tenggat",
-        "score": "Skor wilayah",
-    }
     gap = 6.0
     w = (pdf.content_width - 2 * gap) / 3
     h = 50.0
@@ -491,7 +477,7 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
             y,
             w,
             h,
-            labels[column],
+            HEADLINE_LABELS[column],
             tf.fmt_value(column, total[column]),
             tf.fmt_delta(column, delta) if delta is not None else None,
             tf.delta_is_good(column, delta),

@@ -24,7 +24,15 @@ from plotly.subplots import make_subplots
 
 from core.settings import Settings
 from metrics import text_format as tf
-from metrics.briefing import BriefingFigures, collect, file_name, freshness_text, render_pdf, summary_figures
+from metrics.briefing import (
+    HEADLINE_LABELS,
+    BriefingFigures,
+    collect,
+    file_name,
+    freshness_text,
+    render_pdf,
+    summary_figures,
+)
 from metrics.filters import Filters
 from metrics.summary import summary_text
 
@@ -206,16 +214,6 @@ def _delta_html(column: str, delta: float | None) -> str:
     colour = MUTED if good is None else (GREEN if good else RED)
     arrow = "▲ " if text.startswith("+") else ("▼ " if text.startswith(tf.MINUS) else "")
     return f'<div class="pz-card-delta" style="color:{colour}">{arrow}{_esc(text)}</div>'
-
-
-HEADLINE_LABELS = {
-    "received": "Pengaduan masuk",
-    "response_on_time_pct": "Kecepatan",
-    "accuracy_pct": "Ketepatan",
-    "completion_pct": "Tuntas",
-    "overdue": "Lewat tenggat",
-    "score": "Skor wilayah",
-}
 
 
 def headline_html(fig: BriefingFigures) -> str:
