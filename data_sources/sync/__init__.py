@@ -23,11 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
-from sqlalchemy import select
 
-from data_sources import schema
 from data_sources.canonical import validate_records
-from data_sources.store import QuarantinedRow, Store, utc_now
+from data_sources.importer import quarantine_once
+from data_sources.store import Store, utc_now
 from data_sources.sync.http import Page, SyncError
 from data_sources.sync.lapor_api import KIND as LAPOR_KIND
 from data_sources.sync.lapor_api import LaporApiConnector, iso_utc
@@ -119,42 +118,6 @@ def _digest(record: Any) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _raw_json(raw: dict[str, Any]) -> str:
-    # The same serialisation Store.quarantine_rows uses, so stored rows compare equal.
-    return json.dumps(raw, ensure_ascii=False, default=str)
-
-
-def _not_yet_quarantined(store: Store, source_id: int, rows: list[QuarantinedRow]) -> list[QuarantinedRow]:
-    """Drop rows this source already has in quarantine with the same reason and raw values.
-
-    A failed run is fetched again by the next one; without this its bad records would be
-    set aside twice, and syncing the same data again must change nothing.
-    """
-    if not rows:
-        return rows
-    q = schema.quarantine
-    ids = sorted({r.tracking_id for r in rows if r.tracking_id is not None})
-    known: set[tuple[str | None, str, str]] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        known.update(
-            store.execute(
-                select(q.c.tracking_id, q.c.reason, q.c.raw).where(
-                    q.c.source_id == source_id, q.c.tracking_id.in_(chunk)
-                )
-            ).rows
-        )
-    if any(r.tracking_id is None for r in rows):
-        known.update(
-            store.execute(
-                select(q.c.tracking_id, q.c.reason, q.c.raw).where(
-                    q.c.source_id == source_id, q.c.tracking_id.is_(None)
-                )
-            ).rows
-        )
-    return [r for r in rows if (r.tracking_id, r.reason, _raw_json(r.raw)) not in known]
-
-
 class _Run:
     """The per-run state of one sync: records seen, counts, and the store writes per page."""
 
@@ -204,9 +167,9 @@ class _Run:
         )
         if not valid.empty:
             self.store.write_complaints(self.source_id, valid, run_id=self.run_id, observed_at=utc_now())
-        self.store.quarantine_rows(
-            self.source_id, self.run_id, _not_yet_quarantined(self.store, self.source_id, bad)
-        )
+        # Set aside once: a failed run is fetched again by the next one, and syncing the same
+        # data again must change nothing (the importer's rule).
+        quarantine_once(self.store, self.source_id, self.run_id, bad)
         report.read += len(fresh)
         report.stored += len(valid)
         report.quarantined += len(bad)
