@@ -6,16 +6,11 @@ the shared demo server of the page tests stays open (no account) and untouched.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, ROOT, START_TIMEOUT, _free_port, _skip_reason
+from tests.browser.conftest import DESKTOP, PHONE, _skip_reason, running_dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -45,44 +40,11 @@ def signed_app_url(tmp_path_factory) -> Iterator[str]:
         accounts.create_user(store, "bupati", "pimpinan", PASSWORD)
         store.dispose()
 
-    port = _free_port()
-    env = {**os.environ, "COMPLAINTS_DB_URL": url, "DASHBOARD_SECRETS": str(secrets)}
-    log_path = tmp_path_factory.mktemp("access-log") / "streamlit.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(process, base, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    server_log = log_path.read_text()
+    workdir = tmp_path_factory.mktemp("access-server")
+    with running_dashboard(url, workdir) as base:
+        yield base
+    server_log = (workdir / "streamlit.log").read_text()
     assert PASSWORD not in server_log and "$argon2" not in server_log
-
-
-def _wait_healthy(process: subprocess.Popen, base: str, log_path) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"streamlit did not answer within {START_TIMEOUT} s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.3)
 
 
 def _settled(page) -> None:  # noqa: ANN001
