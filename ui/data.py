@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -120,105 +121,59 @@ def _context() -> tuple[Store, Settings, str, str]:
 
 
 # --- cached figures -----------------------------------------------------------------------
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _opd_table(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-               _filters: Filters) -> pd.DataFrame:
-    return metrics_kpi.opd_table(_store, _filters, _settings)
+# One cache for every metrics call, keyed by the call's name, the database, the settings, the
+# data version, the filters and the call's options; the store, settings and function object are
+# not hashed (the leading underscore). Each public function below is one metrics call; the nine
+# of them share the room each had in its own cache before (MAX_ENTRIES apiece).
+@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES * 9, show_spinner=False)
+def _figure(name: str, db: str, skey: str, version: str, fkey: str, options: tuple,
+            _compute: Callable[..., Any], _store: Store, _settings: Settings, _filters: Filters) -> Any:
+    return _compute(_store, _filters, _settings, **dict(options))
+
+
+def _cached(compute: Callable[..., Any], filters: Filters, **options: Any) -> Any:
+    target, conf, skey, version = _context()
+    name = f"{compute.__module__}.{compute.__qualname__}"
+    return _figure(name, conf.db_url, skey, version, _key(filters), tuple(options.items()),
+                   compute, target, conf, filters)
 
 
 def opd_table(filters: Filters) -> pd.DataFrame:
     """metrics.kpi.opd_table: one row per OPD plus TOTAL (last)."""
-    target, conf, skey, version = _context()
-    return _opd_table(target, conf, conf.db_url, skey, version, _key(filters), filters)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _region_table(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-                  _filters: Filters) -> pd.DataFrame:
-    return metrics_kpi.region_table(_store, _filters, _settings)
+    return _cached(metrics_kpi.opd_table, filters)
 
 
 def region_table(filters: Filters) -> pd.DataFrame:
     """metrics.kpi.region_table: one row per region plus TOTAL (last)."""
-    target, conf, skey, version = _context()
-    return _region_table(target, conf, conf.db_url, skey, version, _key(filters), filters)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _compare(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-             _filters: Filters) -> pd.DataFrame:
-    return metrics_kpi.compare_periods(_store, _filters, _settings)
+    return _cached(metrics_kpi.region_table, filters)
 
 
 def compare_periods(filters: Filters) -> pd.DataFrame:
-    target, conf, skey, version = _context()
-    return _compare(target, conf, conf.db_url, skey, version, _key(filters), filters)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _admin(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-           _filters: Filters) -> dict[str, Any]:
-    return metrics_kpi.admin_figures(_store, _filters, _settings)
+    return _cached(metrics_kpi.compare_periods, filters)
 
 
 def admin_figures(filters: Filters) -> dict[str, Any]:
-    target, conf, skey, version = _context()
-    return _admin(target, conf, conf.db_url, skey, version, _key(filters), filters)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _series(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-            _filters: Filters, freq: str, by: str | None) -> pd.DataFrame:
-    return metrics_trends.series(_store, _filters, _settings, freq=freq, by=by)
+    return _cached(metrics_kpi.admin_figures, filters)
 
 
 def series(filters: Filters, freq: str = "month", by: str | None = None) -> pd.DataFrame:
-    target, conf, skey, version = _context()
-    return _series(target, conf, conf.db_url, skey, version, _key(filters), filters, freq, by)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _breakdown(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-               _filters: Filters, by: str) -> pd.DataFrame:
-    return metrics_trends.breakdown(_store, _filters, _settings, by=by)
+    return _cached(metrics_trends.series, filters, freq=freq, by=by)
 
 
 def breakdown(filters: Filters, by: str) -> pd.DataFrame:
-    target, conf, skey, version = _context()
-    return _breakdown(target, conf, conf.db_url, skey, version, _key(filters), filters, by)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _response_hours(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-                    _filters: Filters, opd: str | None) -> pd.Series:
-    return metrics_trends.response_hours(_store, _filters, _settings, opd=opd)
+    return _cached(metrics_trends.breakdown, filters, by=by)
 
 
 def response_hours(filters: Filters, opd: str | None = None) -> pd.Series:
-    target, conf, skey, version = _context()
-    return _response_hours(target, conf, conf.db_url, skey, version, _key(filters), filters, opd)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _overdue(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-             _filters: Filters, opd: str | None, limit: int | None) -> pd.DataFrame:
-    return metrics_complaints.overdue_complaints(_store, _filters, _settings, opd=opd, limit=limit)
+    return _cached(metrics_trends.response_hours, filters, opd=opd)
 
 
 def overdue_complaints(filters: Filters, opd: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    target, conf, skey, version = _context()
-    return _overdue(target, conf, conf.db_url, skey, version, _key(filters), filters, opd, limit)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def _open(_store: Store, _settings: Settings, db: str, skey: str, version: str, fkey: str,
-          _filters: Filters, opd: str | None, limit: int | None) -> pd.DataFrame:
-    return metrics_complaints.open_complaints(_store, _filters, _settings, opd=opd, limit=limit)
+    return _cached(metrics_complaints.overdue_complaints, filters, opd=opd, limit=limit)
 
 
 def open_complaints(filters: Filters, opd: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    target, conf, skey, version = _context()
-    return _open(target, conf, conf.db_url, skey, version, _key(filters), filters, opd, limit)
+    return _cached(metrics_complaints.open_complaints, filters, opd=opd, limit=limit)
 
 
 # --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
