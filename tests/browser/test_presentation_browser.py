@@ -70,6 +70,9 @@ def open_presentation(browser, warmed_app):
         page.goto(f"{app_url}/presentasi{query(pinned_filters(), **extra)}", wait_until="domcontentloaded")
         wait_for_app(page)
         page.wait_for_selector('[data-testid="pz-counter"]')
+        # The keyboard component mounts after the slide is drawn; a key pressed before its
+        # listener exists is lost (seen once in CI under load: End left the deck on slide 1).
+        page.wait_for_function("() => typeof window.__presentasiKeys === 'function'")
         return page
 
     yield _open
