@@ -24,7 +24,7 @@ from data_sources.store import Store  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SAMPLES = ROOT.parent / "shared" / "samples"
+SAMPLES = ROOT / "tests" / "data"
 
 
 def _pg_available() -> str | None:

@@ -20,7 +20,7 @@ from data_sources.ahead import ReaderStopped, can_run_ahead, run_ahead
 from data_sources.importer import ImportFailed, import_file
 from data_sources.readers import UnreadableFile
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"
 HEADER = "tracking_id,submitted_at,status,opd,channel,rating,disposed_at,closed_at,reporter_name,title"
 
 
