@@ -309,6 +309,20 @@ class Store:
         ).first()
         return real is None
 
+    def has_demo_data(self) -> bool:
+        """True when any stored complaint comes from a demo source: every figure, page, document
+        and message then says "Data contoh" (DATA.md "Demo data and real data")."""
+        sources = schema.sources
+        demo = self.execute(
+            select(sources.c.id)
+            .where(
+                sources.c.is_demo.is_(True),
+                select(complaints.c.id).where(complaints.c.source_id == sources.c.id).exists(),
+            )
+            .limit(1)
+        ).first()
+        return demo is not None
+
     def last_success(self) -> datetime | None:
         """The end of the newest successful import or sync of any source ("Data per ...")."""
         value = self.execute(text("SELECT MAX(last_success_at) FROM sources")).scalar()
