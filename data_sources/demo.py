@@ -953,15 +953,9 @@ class DemoRemoval:
     """
 
     def __init__(self, store: Any) -> None:
-        from sqlalchemy import select
-
-        from data_sources.schema import sources
-
         self.store = store
         self.removed = 0
-        self.done = store.execute(
-            select(sources.c.id).where(sources.c.is_demo.is_(True)).limit(1)
-        ).first() is None
+        self.done = not store.has_demo_data()
         self._ran = False
         self._counted = 0
 

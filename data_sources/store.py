@@ -335,9 +335,11 @@ class Store:
         return int(self.execute(stmt).scalar() or 0)
 
     def remove_demo_data(self, conn: Connection | None = None) -> int:
-        """Delete every demo source with its complaints, history, quarantine and runs, in `conn`'s
-        transaction when given (a first real import removes them in its own); returns how many
-        complaints went. Reference names (OPDs, aliases, regions) stay: they are not figures."""
+        """Delete the complaints of every demo source with their history, quarantine and runs, in
+        `conn`'s transaction when given (a first real import removes them in its own); returns how
+        many complaints went. The demo source's row stays, emptied (no last success), so a fresh
+        installation is not filled with demo data again; reference names (OPDs, aliases,
+        regions) stay too: they are not figures."""
         if conn is None:
             with self.engine.begin() as own:
                 return self.remove_demo_data(own)
@@ -354,7 +356,11 @@ class Store:
         ).scalar() or 0)
         for table in (schema.status_history, schema.quarantine, complaints, schema.runs):
             conn.execute(delete(table).where(table.c.source_id.in_(demo_ids)))
-        conn.execute(delete(schema.sources).where(schema.sources.c.id.in_(demo_ids)))
+        conn.execute(
+            update(schema.sources)
+            .where(schema.sources.c.id.in_(demo_ids))
+            .values(last_success_at=None, watermark=None)
+        )
         return removed
 
     def last_success(self) -> datetime | None:

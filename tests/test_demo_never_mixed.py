@@ -77,7 +77,7 @@ def test_first_real_import_into_a_demo_store_removes_the_demo_data_and_says_so(
     try:
         assert not store.has_demo_data()
         assert store.demo_complaint_count() == 0
-        assert store.source_row(DEMO_SOURCE) is None
+        assert store.source_row(DEMO_SOURCE)["last_success_at"] is None  # not "Data per" any more
         assert store.execute("SELECT COUNT(*) FROM complaints").scalar() == 5
     finally:
         store.dispose()
@@ -200,7 +200,9 @@ def test_demo_remove_command_takes_every_demo_complaint_out(demo_url, capsys):
     store = make_store(demo_url)
     try:
         assert not store.has_demo_data() and not store.has_complaints()
-        assert store.source_row(DEMO_SOURCE) is None
+        assert store.last_success() is None
+        # The emptied demo source stays, so the app does not fill a fresh store with demo again.
+        assert store.source_row(DEMO_SOURCE)["is_demo"] is True
     finally:
         store.dispose()
     assert data_cli(["demo", "--remove", "--db", demo_url]) == 0
