@@ -95,3 +95,10 @@ def test_pdf_due_soon_page_lists_the_due_soon_complaints_soonest_first(demo_stor
     figures = collect(demo_store, EARLY)
     assert list(figures.due_soon["tracking_id"]) == list(expected["tracking_id"])
     assert figures.overdue_total == figures.backlog_total["backlog_overdue"]
+
+
+def test_backlog_figures_format_as_whole_counts_labelled_saat_ini():
+    assert tf.fmt_value("backlog_overdue", 1234) == "1.234"
+    assert tf.fmt_value("due_soon", 3) == "3"
+    assert "saat ini" in tf.KPI_LABELS["backlog_overdue"]
+    assert tf.delta_is_good("backlog_overdue", 5) is False
