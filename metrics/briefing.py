@@ -454,7 +454,10 @@ def _cover(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> None:
             f"{tf.fmt_number(kpi.weight_kecepatan * 100, 0)}%, Ketepatan {tf.fmt_number(kpi.weight_ketepatan * 100, 0)}%, "
             f"Tuntas {tf.fmt_number(kpi.weight_tuntas * 100, 0)}%. OPD diperingkat bila menerima minimal "
             f"{kpi.min_volume} pengaduan. Predikat: Baik ≥ {tf.fmt_number(kpi.grade_baik, 0)}, "
-            f"Cukup ≥ {tf.fmt_number(kpi.grade_cukup, 0)}."
+            f"Cukup ≥ {tf.fmt_number(kpi.grade_cukup, 0)}. Angka periode menghitung pengaduan yang "
+            "masuk dalam periode; \"saat ini\" menghitung semua pengaduan yang belum selesai, dari "
+            "periode mana pun: lewat tenggat saat ini, dan akan jatuh tempo (tenggat berikutnya paling "
+            f"lambat akhir {kpi.due_soon_days} hari kerja ke depan)."
         ),
         align="L",
     )
