@@ -48,6 +48,7 @@ class KpiSettings:
     grade_baik: float = 85.0  # score >= this: baik
     grade_cukup: float = 70.0  # score >= this: cukup, else perlu_perhatian
     accepted_min_rating: int = 3  # a rating below this makes a completion not accepted
+    due_soon_days: int = 1  # backlog `due_soon`: next deadline by the end of this many working days
 
     def completion_days_for(self, classification: str | None) -> int:
         table = dict(self.completion_days)
@@ -245,7 +246,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     kpi_kwargs: dict[str, Any] = {}
     for name in (
         "timezone", "verification_days", "response_days", "min_volume", "grade_baik",
-        "grade_cukup", "accepted_min_rating",
+        "grade_cukup", "accepted_min_rating", "due_soon_days",
     ):
         if name in kpi_raw:
             kpi_kwargs[name] = kpi_raw[name]
