@@ -9,7 +9,6 @@ SMTP 5xx, a refused login) fails at once and is left to the next run.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ class SendError(Exception):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+        self.attempts = 1  # set by send_with_retry
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class EmailChannel:
         except smtplib.SMTPResponseException as exc:
             raise SendError(f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}",
                             transient=400 <= exc.smtp_code < 500) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise SendError(f"server SMTP tidak menjawab dalam {cfg.timeout_seconds:g} detik",
                             transient=True) from None
         except (smtplib.SMTPException, OSError) as exc:
@@ -146,12 +146,13 @@ def _text(raw: bytes | str | None) -> str:
 
 def send_with_retry(
     channel: Channel, delivery: Delivery, settings: NotifySettings,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> int:
     """Send, retrying transient failures with doubling waits; returns the attempts made.
 
     Raises the last SendError (its `attempts` attribute set) when the send did not go through.
     """
+    sleep = sleep or time.sleep
     wait = settings.backoff_seconds
     attempts = 0
     while True:
