@@ -197,7 +197,6 @@ def remove_contact(store: Any, opd: str, *, actor: str) -> str:
     canonical = stored.get(alias_key(text)) if text else None
     if canonical is None:
         canonical = resolve_contact_opd(store, text)  # raises for an unknown OPD
-        raise ContactError(f"Belum ada kontak untuk {canonical}; tidak ada yang dihapus.")
     with store.engine.begin() as conn:
         removed = conn.execute(delete(contacts).where(contacts.c.opd == canonical)).rowcount
         if not removed:
