@@ -15,6 +15,7 @@ import streamlit as st
 from access import gate
 from data_sources import contacts as contact_store
 from data_sources import outbox
+from metrics.export import neutralise_cell
 from ui import data
 from ui import format as fmt
 from ui.page import escape_markdown
@@ -48,6 +49,7 @@ def contacts_section(viewer: gate.Viewer, timezone: str) -> None:
         st.caption("Belum ada kontak OPD.")
         return
     rows["updated_at"] = [fmt.moment(v, timezone) for v in rows["updated_at"]]
+    rows = rows.astype(object).where(rows.notna(), "").map(neutralise_cell)  # blank, never "None"
     st.dataframe(
         rows.rename(columns={"opd": "OPD", "name": "Nama", "role": "Jabatan", "whatsapp": "WhatsApp",
                              "email": "Email", "updated_at": "Diubah", "updated_by": "Oleh"}),
@@ -105,7 +107,8 @@ def outbox_section(timezone: str) -> None:
         "Alasan": rows["last_error"].fillna(""),
         "Terkirim": [fmt.moment(v, timezone) for v in rows["sent_at"]],
     })
-    st.dataframe(shown, hide_index=True, key="notify_outbox")
+    # The table's download button writes CSV: a name that a spreadsheet reads as a formula is defused.
+    st.dataframe(shown.map(neutralise_cell), hide_index=True, key="notify_outbox")
 
 
 def render(viewer: gate.Viewer, timezone: str) -> None:
