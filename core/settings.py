@@ -138,28 +138,37 @@ class NotifySettings:
     leaders: tuple[NotifyLeader, ...] = ()
 
 
+def _cast(table: str, key: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"[{table}] {key} must be true or false, not {value!r}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        names = {int: "a whole number", float: "a number", str: "text"}
+        raise ValueError(f"[{table}] {key} must be {names.get(kind, kind.__name__)}, not {value!r}") from None
+
+
 def notify_settings(raw: dict[str, Any]) -> NotifySettings:
-    """The `[notify]` table of secrets.toml as NotifySettings (unknown keys ignored)."""
-    kwargs: dict[str, Any] = {}
-    casts = {"dashboard_url": str, "send_on_holidays": bool, "top_opds": int, "max_listed": int,
-             "max_retries": int, "backoff_seconds": float, "max_backoff_seconds": float,
-             "stale_claim_minutes": float}
-    for name, cast in casts.items():
-        if name in raw:
-            kwargs[name] = cast(raw[name])
+    """The `[notify]` table of secrets.toml as NotifySettings (unknown keys ignored; a value of
+    the wrong type raises ValueError naming the key)."""
 
-    def channel(cls: type, table: Any) -> Any:
+    def fields_of(cls: type, table: Any, name: str) -> dict[str, Any]:
         table = table if isinstance(table, dict) else {}
-        known = {f for f in cls.__dataclass_fields__}
-        values = {}
-        for key, value in table.items():
-            if key in known:
-                default = getattr(cls(), key)
-                values[key] = type(default)(value) if not isinstance(default, str) else str(value)
-        return cls(**values)
+        defaults = cls()
+        return {
+            key: _cast(name, key, table[key], type(getattr(defaults, key)))
+            for key in cls.__dataclass_fields__
+            if key in table and not isinstance(getattr(defaults, key), tuple | EmailChannelSettings
+                                               | WebhookChannelSettings)
+        }
 
-    kwargs["email"] = channel(EmailChannelSettings, raw.get("email"))
-    kwargs["webhook"] = channel(WebhookChannelSettings, raw.get("webhook"))
+    kwargs = fields_of(NotifySettings, raw, "notify")
+    kwargs["email"] = EmailChannelSettings(**fields_of(EmailChannelSettings, raw.get("email"), "notify.email"))
+    kwargs["webhook"] = WebhookChannelSettings(
+        **fields_of(WebhookChannelSettings, raw.get("webhook"), "notify.webhook")
+    )
     leaders = raw.get("leaders", [])
     kwargs["leaders"] = tuple(
         NotifyLeader(name=str(entry.get("name", "") or "Pimpinan"), email=str(entry.get("email", "") or ""),
