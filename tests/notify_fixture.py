@@ -48,12 +48,25 @@ class Mail:
 class SmtpServer:
     """An SMTP server keeping every message it accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: str | None = None, **controller: Any) -> None:
+        """`refuse`: an SMTP reply (e.g. "550 5.1.1 no such user") for every recipient;
+        `controller`: aiosmtpd Controller options (tls_context, require_starttls, authenticator)."""
         self.mails: list[Mail] = []
         self.raw: list[bytes] = []
+        self.refuse = refuse
+        self.rcpt_attempts = 0
         self._lock = threading.Lock()
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **controller)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        with self._lock:
+            self.rcpt_attempts += 1
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
