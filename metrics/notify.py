@@ -46,6 +46,10 @@ class Value(str):
     """A piece of text that comes from data: never markup in any rendering."""
 
 
+class Strong(Value):
+    """A data value shown in bold (*x* on WhatsApp, <strong> in HTML, as is in plain text)."""
+
+
 def _value(text: Any) -> Value:
     """Data text on one line (a newline in an OPD name cannot break the message's layout)."""
     if tf.is_missing(text) or text is None or str(text).strip() == "":
@@ -53,7 +57,7 @@ def _value(text: Any) -> Value:
     return Value(" ".join(str(text).split()))
 
 
-Line = tuple[str, ...]  # literal text and Values, joined without separators
+Line = tuple[str, ...]  # literal text and Values, joined without separators; "\n" breaks the line
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,20 @@ def _plain(line: Line) -> str:
 
 
 def _whatsapp(line: Line) -> str:
-    return "".join(part.translate(_WHATSAPP_MARKUP) if isinstance(part, Value) else part for part in line)
+    def one(part: str) -> str:
+        if isinstance(part, Strong):
+            return f"*{part.translate(_WHATSAPP_MARKUP)}*"
+        return part.translate(_WHATSAPP_MARKUP) if isinstance(part, Value) else part
+
+    return "".join(one(part) for part in line)
 
 
 def _escaped(line: Line) -> str:
-    return "".join(html.escape(part, quote=True) for part in line)
+    def one(part: str) -> str:
+        text = html.escape(part, quote=True)
+        return f"<strong>{text}</strong>" if isinstance(part, Strong) else text.replace("\n", "<br>")
+
+    return "".join(one(part) for part in line)
 
 
 def whatsapp_text(msg: Composed) -> str:
@@ -271,14 +284,15 @@ def compose_leader(fig: MorningFigures, leader: NotifyLeader, settings: Settings
 
 
 def _complaint_line(row: Any, overdue: bool, timezone: str) -> Line:
-    where = ("Kec. ", _value(row.kecamatan)) if not tf.is_missing(row.kecamatan) else ("kecamatan ", tf.MISSING)
+    """Two short lines: the Tracking ID and how late (or when due); then category and kecamatan."""
     if overdue:
         kind = tf.OVERDUE_KIND_LABELS.get(row.overdue_kind, "").lower()
-        late = f"{tf.fmt_int(row.working_days_overdue)} hari kerja terlambat"
-        late += f" ({kind})" if kind else ""
+        when = f"{tf.fmt_int(row.working_days_overdue)} hari kerja terlambat" + (f" ({kind})" if kind else "")
     else:
-        late = f"tenggat {tf.fmt_datetime(row.due_at.to_pydatetime(), timezone)}"
-    return ("• ", _value(row.tracking_id), f" — {late} — ", _value(row.category), " — ", *where)
+        when = f"tenggat {tf.fmt_datetime(row.due_at.to_pydatetime(), timezone)}"
+    kecamatan = tf.is_missing(row.kecamatan) or not str(row.kecamatan).strip()
+    where = ("kecamatan ", tf.MISSING) if kecamatan else ("Kec. ", _value(row.kecamatan))
+    return ("• ", Strong(_value(row.tracking_id)), f" · {when}", "\n", "   ", _value(row.category), " · ", *where)
 
 
 def _listing(frame: pd.DataFrame, total: int, overdue: bool, settings: Settings) -> tuple[Line, ...]:

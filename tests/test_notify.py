@@ -41,7 +41,7 @@ AS_OF = wita("2026-11-10T07:00:00")  # a Tuesday
 AS_OF_TEXT = "2026-11-10T07:00:00+08:00"
 HOLIDAY = wita("2026-08-17T07:00:00")  # Hari Kemerdekaan, a Monday
 MARKER = "RAHASIA7731"
-SCRIPT_OPD = "Dinas <script>alert(1)</script> Uji"
+SCRIPT_OPD = "Dinas <script>alert(1)</script> *Uji*"
 LEADER_EMAIL, LEADER_WA = "bupati@example.go.id", "6281100000001"
 PUPR_EMAIL, PUPR_WA = "kadis.pupr@example.go.id", "6281100000002"
 SOSIAL_WA = "6281100000003"
@@ -152,7 +152,9 @@ def test_the_leader_message_carries_the_reports_backlog_figures(seeded, db_url, 
         assert "1. Dinas PUPR: 3 lewat tenggat" in text
         assert "Dasbor: https://dasbor.example.go.id" in text
     assert "*Tunggakan saat ini (semua tanggal masuk)*" in chat.body["text"]  # WhatsApp bold
-    assert "*" not in mail.plain
+    assert "*Tunggakan" not in mail.plain  # no WhatsApp markup in an e-mail
+    [opd_mail] = smtp.to(PUPR_EMAIL)
+    assert "<strong>PUPR-1</strong>" in opd_mail.html and "<br>" in opd_mail.html
     assert result.failed == 0
 
 
@@ -163,12 +165,12 @@ def test_each_opd_contact_gets_only_its_own_complaints(seeded, smtp, hook):
     due = backlog_complaints(seeded, filters, kind="due_soon", opd="Dinas PUPR")
     [mail] = smtp.to(PUPR_EMAIL)
     [chat] = hook.to(PUPR_WA)
-    for text in (mail.plain, chat.body["text"]):
+    for text, bold in ((mail.plain, ""), (chat.body["text"], "*")):
         for row in overdue.itertuples():
-            assert f"• {row.tracking_id} — {row.working_days_overdue} hari kerja terlambat" in text
-        assert "Kec. Batang Alai Utara" in text and "Jalan dan Jembatan" in text
+            assert f"• {bold}{row.tracking_id}{bold} · {row.working_days_overdue} hari kerja terlambat" in text
+        assert "Pekerjaan Umum · Kec. Batang Alai Utara" in text and "Jalan dan Jembatan" in text
         assert [row.tracking_id for row in due.itertuples()] == ["PUPR-4"]
-        assert "• PUPR-4 — tenggat 11 Nov 2026 23.59 WITA" in text
+        assert f"• {bold}PUPR-4{bold} · tenggat 11 Nov 2026 23.59 WITA" in text
         assert "PUPR-5" not in text and "SOS-1" not in text and "XSS-1" not in text
     [sosial] = hook.to(SOSIAL_WA)
     assert "SOS-1" in sosial.body["text"] and "PUPR" not in sosial.body["text"]
@@ -186,8 +188,15 @@ def test_html_part_escapes_script_in_an_opd_name(seeded, smtp, hook):
     run(seeded, smtp, hook)
     [mail] = smtp.to(SCRIPT_EMAIL)
     assert "<script>" not in mail.html
-    assert "Dinas &lt;script&gt;alert(1)&lt;/script&gt; Uji" in mail.html
+    assert "Dinas &lt;script&gt;alert(1)&lt;/script&gt; *Uji*" in mail.html
     assert SCRIPT_OPD in mail.plain  # plain text stays the name as it is
+
+
+def test_whatsapp_markup_in_a_data_value_stays_plain_text(seeded, smtp, hook):
+    run(seeded, smtp, hook)
+    [chat] = hook.to(LEADER_WA)
+    assert "Dinas <script>alert(1)</script> ∗Uji∗: 1 lewat tenggat" in chat.body["text"]
+    assert "*Uji*" not in chat.body["text"]
 
 
 def test_no_title_body_or_reporter_name_reaches_any_message(seeded, smtp, hook, capsys):
