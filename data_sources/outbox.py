@@ -113,13 +113,3 @@ def list_outbox(store: Any, limit: int = 500) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     return frame[COLUMNS]
 
-
-def day_counts(store: Any, day: date) -> dict[str, int]:
-    """How many of the day's messages are in each status."""
-    rows = store.execute(
-        select(outbox.c.status, outbox.c.id).where(outbox.c.day == day)
-    ).rows
-    counts: dict[str, int] = {}
-    for status, _ in rows:
-        counts[status] = counts.get(status, 0) + 1
-    return counts

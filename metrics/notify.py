@@ -389,6 +389,8 @@ def compose_all(store: Any, as_of: datetime, settings: Settings, notes: list[str
         if message is None:
             continue
         pairs = _addresses(contact.email, contact.whatsapp, f"kontak {contact.opd}", notes)
+        if not pairs:
+            notes.append(f"kontak {contact.opd}: tidak ada email atau nomor WhatsApp; dilewati.")
         outgoing += [Outgoing(message, channel, recipient) for channel, recipient in pairs]
     return outgoing
 

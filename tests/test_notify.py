@@ -387,3 +387,10 @@ def test_the_cli_prints_sent_skipped_failed(seeded, db_url, smtp, tmp_path, monk
     assert code == 0
     # no leader configured; PUPR and the <script> OPD by email; Sosial's WhatsApp has no gateway
     assert out.strip().splitlines()[-1] == "sent 2, skipped 2, failed 0"
+
+
+def test_a_contact_without_an_address_is_named_in_the_output(seeded, smtp, hook):
+    set_contact(seeded, "Dinas Sosial", whatsapp="", actor="test")  # only a name is left
+    result, printed = run(seeded, smtp, hook)
+    assert "kontak Dinas Sosial: tidak ada email atau nomor WhatsApp; dilewati." in printed
+    assert hook.to(SOSIAL_WA) == [] and result.sent == 5
