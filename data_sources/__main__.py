@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--regions", type=int, default=1,
         help="spread the complaints over N kabupaten/kota of Kalimantan Selatan (1-13; default 1)",
     )
+    p.add_argument("--remove", action="store_true",
+                   help="remove the demo data (every demo source and its complaints) instead")
     p.add_argument("--db", help="database URL")
 
     p = sub.add_parser("quarantine", help="list rows set aside, with their reasons")

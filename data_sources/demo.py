@@ -7,6 +7,10 @@ follow-up, closure) that happens on working days in office hours of the configur
 and OPDs with distinct characters (`DEMO_OPDS`): a fast one, a slow one, one that closes fast
 but gets contested, one with very few complaints. `load_demo` writes them into the store as a
 demo source; `run_demo_cli` is the command.
+
+Demo data is never counted with real data (DATA.md "Demo data and real data"): the first real
+import or sync removes it in the transaction of its first write (`DemoRemoval`), `demo --remove`
+removes it by hand, and the demo source's name cannot be chosen for a real import.
 """
 
 from __future__ import annotations
@@ -856,9 +860,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_demo_cli(args: Any) -> int:
-    """`python -m data_sources demo [--complaints N] [--seed S] [--regions N] [--db URL]`."""
+    """`python -m data_sources demo [--complaints N] [--seed S] [--regions N] [--db URL]`,
+    or `demo --remove`."""
     from data_sources.store import Store
 
+    if getattr(args, "remove", False):
+        return run_demo_remove_cli(args)
     if args.complaints is None or args.complaints < 1:
         print("Error: --complaints must be at least 1 / --complaints minimal 1.", file=sys.stderr)
         return 2
@@ -876,6 +883,14 @@ def run_demo_cli(args: Any) -> int:
     except Exception as exc:  # noqa: BLE001 - any failure to open is reported, not raised
         print(
             f"Error: cannot open the database / basis data tidak dapat dibuka: {_first_line(exc)}",
+            file=sys.stderr,
+        )
+        return 1
+    if not store.only_demo_data():
+        store.dispose()
+        print(
+            "Basis data ini sudah berisi data nyata; data contoh tidak dimuat agar tidak tercampur "
+            "dengan data nyata.",
             file=sys.stderr,
         )
         return 1
@@ -899,4 +914,86 @@ def run_demo_cli(args: Any) -> int:
         f"Data demo: {result.rows:,} laporan (seed {args.seed}, sampai {result.until}), "
         f"{result.inserted:,} baru, {result.updated:,} diperbarui, dalam {total:.1f} detik."
     )
+    return 0
+
+
+# --- demo data never mixed with real data ------------------------------------------------------
+def is_demo_source_name(store: Any, name: str) -> bool:
+    """True for the demo source's name (any case or padding) or the name of any demo source."""
+    from sqlalchemy import func, select
+
+    from data_sources.schema import sources
+
+    key = name.strip().lower()
+    if key == DEMO_SOURCE:
+        return True
+    row = store.execute(
+        select(sources.c.id).where(func.lower(sources.c.name) == key, sources.c.is_demo.is_(True))
+    ).first()
+    return row is not None
+
+
+def demo_source_refused_message(name: str) -> str:
+    return (
+        f"Nama sumber '{name.strip()}' dipakai untuk data contoh dan tidak dapat dipakai untuk data "
+        "nyata. Pilih nama lain (mis. --source lapor-export) atau biarkan kosong."
+    )
+
+
+def demo_removed_message(count: int) -> str:
+    """The line an import, a sync and `demo --remove` print: "Data contoh (20.000 aduan) dihapus ..."."""
+    return f"Data contoh ({count:,} aduan) dihapus karena data nyata pertama dimuat.".replace(",", ".")
+
+
+class DemoRemoval:
+    """Removes the demo data inside the transaction of the first real write into the store.
+
+    Pass `hook()` as `write_complaints(in_transaction=...)` and call `committed()` once that write
+    returned; `removed` then says how many demo complaints went (0 when there were none).
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.removed = 0
+        self.done = not store.has_demo_data()
+        self._ran = False
+        self._counted = 0
+
+    def hook(self) -> Any:
+        return None if self.done else self._remove
+
+    def _remove(self, conn: Any) -> None:
+        self._counted = self.store.remove_demo_data(conn)
+        self._ran = True
+
+    def committed(self) -> None:
+        if self._ran and not self.done:
+            self.removed = self._counted
+            self.done = True
+
+    @property
+    def message(self) -> str | None:
+        return demo_removed_message(self.removed) if self.removed else None
+
+
+def run_demo_remove_cli(args: Any) -> int:
+    """`python -m data_sources demo --remove [--db URL]`: take every demo complaint out again."""
+    from data_sources.store import Store
+
+    try:
+        store = Store.open(args.db, load_settings(db_url=args.db))
+    except Exception as exc:  # noqa: BLE001 - any failure to open is reported, not raised
+        print(f"Basis data tidak dapat dibuka: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    try:
+        removed = store.remove_demo_data()
+    except Exception as exc:  # noqa: BLE001
+        print(f"Data contoh gagal dihapus: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    if removed:
+        print(f"Data contoh ({removed:,} aduan) dihapus.".replace(",", "."))
+    else:
+        print("Tidak ada data contoh di basis data ini.")
     return 0

@@ -32,6 +32,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 from data_sources import schema
 from data_sources.ahead import can_run_ahead, run_ahead
 from data_sources.canonical import CANONICAL_COLUMNS, REDACTED, validate_records
+from data_sources.demo import DemoRemoval, demo_source_refused_message, is_demo_source_name
 from data_sources.lapor_export import (
     check_header,
     snapshot_from_filename,
@@ -48,13 +49,17 @@ FORMATS = ("canonical", "lapor-export", "auto")
 DEFAULT_SOURCE = {"canonical": "canonical", "lapor-export": "lapor-export"}
 
 __all__ = [
-    "ImportFailed", "ImportReport", "MappingError", "UnreadableFile", "import_file",
+    "ImportFailed", "ImportReport", "MappingError", "SourceRefused", "UnreadableFile", "import_file",
     "list_quarantine", "quarantine_once", "run_import_cli", "run_quarantine_cli",
 ]
 
 
 class ImportFailed(Exception):
     """The import stopped before the whole file was stored (a database error, say)."""
+
+
+class SourceRefused(ValueError):
+    """The source name chosen for a real import is the demo source's (DATA.md): nothing is read."""
 
 
 @dataclass
@@ -71,6 +76,7 @@ class ImportReport:
     filename: str = ""
     history_added: int = 0
     quarantine_added: int = 0  # new quarantine entries (the rest were set aside before)
+    demo_removed: int = 0  # demo complaints removed by this first real import (DATA.md)
 
     @property
     def accounted(self) -> bool:
@@ -99,6 +105,8 @@ def import_file(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    if source is not None and is_demo_source_name(store, source):
+        raise SourceRefused(demo_source_refused_message(source))
     name = filename or (str(path) if isinstance(path, str | Path) else getattr(path, "name", "") or "upload")
     timezone = store.settings.kpi.timezone
     started = utc_now()
@@ -131,7 +139,10 @@ def import_file(
     report.messages.extend(layout.messages)
     if the_mapping and the_mapping.timezone:
         timezone = the_mapping.timezone
+    if is_demo_source_name(store, report.source):  # a mapping's default source, say
+        raise SourceRefused(demo_source_refused_message(report.source))
     source_id = store.ensure_source(report.source, layout.kind)
+    demo_removal = DemoRemoval(store)
 
     observed_at = started
     previous: datetime | None = None
@@ -177,6 +188,7 @@ def import_file(
                 skipped_existing += _store_chunk(
                     store, source_id, run_id, prepared, report, observed_at=observed_at,
                     previous=previous, only_new=newer_stored, estimate=layout.kind == "lapor-export",
+                    demo_removal=demo_removal,
                 )
     except UnreadableFile as exc:
         # Part of the file was read and stored; say where it stopped.
@@ -196,6 +208,9 @@ def import_file(
             f"Impor berhenti setelah {report.rows_read} baris "
             f"({report.rows_stored} tersimpan): {exc.__class__.__name__}: {exc}"
         ) from exc
+    if demo_removal.message:
+        report.demo_removed = demo_removal.removed
+        report.messages.insert(0, demo_removal.message)
     if skipped_existing:
         report.messages.append(
             f"{skipped_existing} baris sudah tersimpan dari snapshot yang lebih baru; tidak diubah."
@@ -323,6 +338,7 @@ def _prepare_chunk(
 def _store_chunk(
     store: Store, source_id: int, run_id: int, prepared: _Prepared, report: ImportReport, *,
     observed_at: datetime, previous: datetime | None, only_new: bool, estimate: bool,
+    demo_removal: DemoRemoval | None = None,
 ) -> int:
     valid = prepared.valid
     skipped = 0
@@ -335,7 +351,10 @@ def _store_chunk(
         result = store.write_complaints(
             source_id, valid, run_id=run_id, observed_at=observed_at,
             estimate_stage_times=estimate, previous_snapshot_at=previous,
+            in_transaction=demo_removal.hook() if demo_removal else None,
         )
+        if demo_removal:
+            demo_removal.committed()
         report.history_added += result.history_added
     report.quarantine_added += quarantine_once(store, source_id, run_id, prepared.quarantined)
     report.rows_read += prepared.rows
@@ -495,7 +514,7 @@ def run_import_cli(args: argparse.Namespace) -> int:
             store, args.file, fmt=getattr(args, "format", "auto") or "auto",
             source=getattr(args, "source", None), mapping=getattr(args, "mapping", None),
         )
-    except (UnreadableFile, MappingError) as exc:
+    except (UnreadableFile, MappingError, SourceRefused) as exc:
         print(f"Gagal impor {args.file}: {exc}", file=sys.stderr)
         return 1
     except ImportFailed as exc:

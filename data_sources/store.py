@@ -16,7 +16,7 @@ import re
 import socket
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
@@ -34,6 +34,7 @@ from sqlalchemy import (
     SmallInteger,
     and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -308,6 +309,59 @@ class Store:
             .limit(1)
         ).first()
         return real is None
+
+    def has_demo_data(self) -> bool:
+        """True when any stored complaint comes from a demo source: every figure, page, document
+        and message then says "Data contoh" (DATA.md "Demo data and real data")."""
+        sources = schema.sources
+        demo = self.execute(
+            select(sources.c.id)
+            .where(
+                sources.c.is_demo.is_(True),
+                select(complaints.c.id).where(complaints.c.source_id == sources.c.id).exists(),
+            )
+            .limit(1)
+        ).first()
+        return demo is not None
+
+    def demo_complaint_count(self) -> int:
+        """How many stored complaints come from demo sources."""
+        sources = schema.sources
+        stmt = (
+            select(func.count())
+            .select_from(complaints.join(sources, sources.c.id == complaints.c.source_id))
+            .where(sources.c.is_demo.is_(True))
+        )
+        return int(self.execute(stmt).scalar() or 0)
+
+    def remove_demo_data(self, conn: Connection | None = None) -> int:
+        """Delete the complaints of every demo source with their history, quarantine and runs, in
+        `conn`'s transaction when given (a first real import removes them in its own); returns how
+        many complaints went. The demo source's row stays, emptied (no last success), so a fresh
+        installation is not filled with demo data again; reference names (OPDs, aliases,
+        regions) stay too: they are not figures."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.remove_demo_data(own)
+        demo_ids = [
+            int(r[0]) for r in conn.execute(
+                select(schema.sources.c.id).where(schema.sources.c.is_demo.is_(True))
+            ).fetchall()
+        ]
+        if not demo_ids:
+            return 0
+        self.meta_set("data_version", f"demo-removed-{to_micros(utc_now())}", conn)
+        removed = int(conn.execute(
+            select(func.count()).select_from(complaints).where(complaints.c.source_id.in_(demo_ids))
+        ).scalar() or 0)
+        for table in (schema.status_history, schema.quarantine, complaints, schema.runs):
+            conn.execute(delete(table).where(table.c.source_id.in_(demo_ids)))
+        conn.execute(
+            update(schema.sources)
+            .where(schema.sources.c.id.in_(demo_ids))
+            .values(last_success_at=None, watermark=None)
+        )
+        return removed
 
     def last_success(self) -> datetime | None:
         """The end of the newest successful import or sync of any source ("Data per ...")."""
@@ -637,6 +691,7 @@ class Store:
         observed_at: datetime,
         estimate_stage_times: bool = False,
         previous_snapshot_at: datetime | None = None,
+        in_transaction: Callable[[Connection], Any] | None = None,
     ) -> WriteResult:
         """Upsert valid canonical records of one source as one atomic batch.
 
@@ -668,6 +723,8 @@ class Store:
             # another writer waits for this batch instead of failing on it.
             now = to_micros(utc_now())
             self.meta_set("data_version", str(now), conn)
+            if in_transaction is not None:  # e.g. the first real import removing demo data
+                in_transaction(conn)
             existing = self._existing(conn, source_id, frame["tracking_id"].tolist())
             frame = frame.merge(existing, on="tracking_id", how="left", suffixes=("", "_old"))
             if estimate_stage_times:

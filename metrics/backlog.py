@@ -195,6 +195,7 @@ def backlog_complaints(
     limit: int | None = None,
     with_title: bool = False,
     include_confidential: bool = False,
+    backend: str = "frame",
 ) -> pd.DataFrame:
     """The complaints behind `backlog_overdue` (kind "overdue": most working days late first,
     then tracking_id) or `due_soon` (kind "due_soon": soonest first, then tracking_id).
@@ -205,31 +206,20 @@ def backlog_complaints(
     as_of)` (0 when due soon); `due_at` the missed or the next pending deadline. With
     `with_title`, a `title` column too, empty for confidential complaints unless
     `include_confidential` (the caller decides whether the viewer may read them).
+
+    Backend "frame" picks the complaints and their order over the columnar copy and reads only
+    the chosen ones' details from the database by id; "sql" does it all in one query.
     """
     settings = check_settings(store, settings)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    as_of, due_limit = _params(filters, settings)
-    exprs = _deadline_expressions(as_of, due_limit)
-    wanted = exprs["overdue"] if kind == "overdue" else exprs["due_soon"]
-    due_at = exprs["due"] if kind == "overdue" else exprs["pending"]
-    stmt = (
-        select(
-            C.tracking_id, sources.c.name.label("source"), C.opd, C.category, C.kecamatan,
-            C.channel, C.classification, C.status, C.submitted_at, C.times_estimated,
-            C.title, C.is_confidential, exprs["response_first"].label("response_first"),
-            raw(due_at).label("due_micros"),
-        )
-        .select_from(complaints.join(sources, sources.c.id == C.source_id))
-        .where(*backlog_conditions(filters, as_of, opd=opd), wanted)
-        .order_by(due_at, C.tracking_id)
-    )
-    if kind == "due_soon" and limit is not None:
-        stmt = stmt.limit(limit)
-    # For "overdue" every row is read: working days late, not the instant, decide the order, and
-    # two deadlines on the same local day tie and go by tracking_id.
-    result = store.execute(stmt)
-    frame = pd.DataFrame.from_records(result.rows, columns=result.columns)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}")
+    frame = None
+    if backend == "frame":
+        frame = _candidates_frame(store, filters, settings, kind, opd, limit)
+    if frame is None:  # "sql", or a columnar copy that no longer lines up with the ids
+        frame = _candidates_sql(store, filters, settings, kind, opd, limit)
     if frame.empty:
         return _empty_list(with_title)
     due_micros = pd.to_numeric(frame["due_micros"]).astype("int64")
@@ -245,14 +235,14 @@ def backlog_complaints(
         frame["working_days_overdue"] = calendar.working_days_between_many(
             frame["due_at"], filters.as_of
         ).astype("int64")
-        frame = frame.assign(_late=-frame["working_days_overdue"]).sort_values(
-            ["_late", "tracking_id"], kind="mergesort"
-        )
-        if limit is not None:
-            frame = frame.head(limit)
+        frame = frame.assign(_key=-frame["working_days_overdue"])
     else:
         frame["overdue_kind"] = pd.Series([None] * len(frame), dtype=object)
         frame["working_days_overdue"] = np.zeros(len(frame), dtype="int64")
+        frame = frame.assign(_key=due_micros.to_numpy())
+    frame = frame.sort_values(["_key", "tracking_id"], kind="mergesort")
+    if limit is not None:
+        frame = frame.head(limit)
     columns = list(COMPLAINT_COLUMNS)
     if with_title:
         hidden = frame["is_confidential"].astype(bool) & (not include_confidential)
@@ -262,6 +252,121 @@ def backlog_complaints(
         ]
         columns.append("title")
     return frame[columns].reset_index(drop=True)
+
+
+def _detail_columns() -> list[ColumnElement]:
+    return [
+        C.tracking_id, sources.c.name.label("source"), C.opd, C.category, C.kecamatan, C.channel,
+        C.classification, C.status, C.submitted_at, C.times_estimated, C.title, C.is_confidential,
+    ]
+
+
+def _candidates_sql(
+    store: Any, filters: Filters, settings: Settings, kind: str, opd: str | None, limit: int | None
+) -> pd.DataFrame:
+    """The wanted complaints with their details, `due_micros` and `response_first`, in one query.
+
+    For "overdue" every row is read: working days late, not the instant, decide the order, and
+    deadlines on the same local day (or either side of a weekend) tie and go by tracking_id.
+    """
+    as_of, due_limit = _params(filters, settings)
+    exprs = _deadline_expressions(as_of, due_limit)
+    wanted = exprs["overdue"] if kind == "overdue" else exprs["due_soon"]
+    due_at = exprs["due"] if kind == "overdue" else exprs["pending"]
+    stmt = (
+        select(
+            *_detail_columns(), exprs["response_first"].label("response_first"),
+            raw(due_at).label("due_micros"),
+        )
+        .select_from(complaints.join(sources, sources.c.id == C.source_id))
+        .where(*backlog_conditions(filters, as_of, opd=opd), wanted)
+        .order_by(due_at, C.tracking_id)
+    )
+    if kind == "due_soon" and limit is not None:
+        stmt = stmt.limit(limit)
+    result = store.execute(stmt)
+    return pd.DataFrame.from_records(result.rows, columns=result.columns)
+
+
+_ids_memo: dict[tuple, np.ndarray] = {}
+ID_CHUNK = 5_000
+
+
+def _complaint_ids(store: Any, cols: ComplaintColumns) -> np.ndarray | None:
+    """The complaint id of each row of the columnar copy (it is in id order), memoised per data
+    version; None when the store no longer lines up with the copy."""
+    found = _ids_memo.get(cols.key)
+    if found is not None:
+        return found
+    stmt = select(C.id).order_by(C.id)
+    try:
+        stmt = stmt.where(C.id <= int(cols.key[3]))  # the copy's highest id (metrics.columnar)
+    except (IndexError, TypeError, ValueError):
+        pass
+    rows = store.execute(stmt).rows
+    found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    if len(found) != len(cols):
+        return None
+    if len(_ids_memo) >= 2:
+        _ids_memo.clear()
+    _ids_memo[cols.key] = found
+    return found
+
+
+def _candidates_frame(
+    store: Any, filters: Filters, settings: Settings, kind: str, opd: str | None, limit: int | None
+) -> pd.DataFrame | None:
+    """`_candidates_sql` over the columnar copy: the wanted rows and their order are found in
+    numpy, and only the rows that can make the first `limit` (ties at the cut included) are
+    read from the database, by id."""
+    cols = complaint_columns(store)
+    ids = _complaint_ids(store, cols)
+    if ids is None:
+        return None
+    as_of = to_micros(filters.as_of)
+    rows = _backlog_rows(cols, filters, as_of)
+    if opd is not None:
+        rows = rows[cols["opd"][rows] == cols.code_of("opd", opd)]
+    responded = cols["first_response_at"][rows] <= as_of
+    response_deadline = cols["response_deadline"][rows]
+    completion_deadline = cols["completion_deadline"][rows]
+    response_first = ~responded & (response_deadline <= completion_deadline)
+    due = np.where(response_first, response_deadline, completion_deadline)
+    overdue = due < as_of
+    if kind == "overdue":
+        wanted, instants = overdue, due
+    else:
+        pending = np.where(responded, completion_deadline, response_deadline)
+        wanted = ~overdue & (pending <= due_soon_limit(filters, settings))
+        instants = pending
+    rows, instants, response_first = rows[wanted], instants[wanted], response_first[wanted]
+    if limit is not None and len(rows) > limit:
+        if kind == "overdue":
+            calendar = calendar_for(settings.kpi)
+            key = -calendar.working_days_between_many(
+                pd.Series(pd.to_datetime(instants, unit="us", utc=True)), filters.as_of
+            )
+        else:
+            key = instants
+        cut = np.partition(key, limit - 1)[limit - 1]
+        keep = key <= cut  # everything before the cut, and all that tie with it
+        rows, instants, response_first = rows[keep], instants[keep], response_first[keep]
+    picked = pd.DataFrame({
+        "id": ids[rows], "due_micros": instants, "response_first": response_first,
+    })
+    if picked.empty:
+        return picked
+    details = []
+    id_list = picked["id"].tolist()
+    for start in range(0, len(id_list), ID_CHUNK):
+        stmt = (
+            select(C.id, *_detail_columns())
+            .select_from(complaints.join(sources, sources.c.id == C.source_id))
+            .where(C.id.in_(id_list[start : start + ID_CHUNK]))
+        )
+        result = store.execute(stmt)
+        details.append(pd.DataFrame.from_records(result.rows, columns=result.columns))
+    return picked.merge(pd.concat(details, ignore_index=True), on="id", how="inner")
 
 
 def _empty_list(with_title: bool) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The PDF briefing for leadership meetings: cover, headline KPIs, scorecard, overdue list, charts.
+"""The PDF briefing for leadership meetings: cover, headline KPIs, scorecard, backlog lists, charts.
 
 Why fpdf2 and native drawing: the briefing must be produced offline by a cron job on a
 server with no browser. Plotly's static export needs Kaleido plus a Chromium at run time,
@@ -11,8 +11,10 @@ Font: DejaVu Sans from Debian's `fonts-dejavu-core` (`/usr/share/fonts/truetype/
 embedded when present; without it the briefing falls back to the core Helvetica font with
 the text reduced to Latin-1 (dashes and the few symbols replaced), so it still builds.
 
-Every figure comes from `metrics.kpi` / `metrics.complaints` / `metrics.trends` for the
+Every figure comes from `metrics.kpi` / `metrics.backlog` / `metrics.trends` for the
 same `Filters` as the report command, formatted by `metrics.text_format` like the screen.
+The period's figures (the cohort) and the backlog (what is late now, whatever its period,
+KPI.md "The backlog") are always worded apart: "periode ini" against "saat ini".
 """
 
 from __future__ import annotations
@@ -20,24 +22,27 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from core.calendar import calendar_for
 from core.settings import Settings
 from metrics import text_format as tf
-from metrics.complaints import overdue_complaints
+from metrics.backlog import BACKLOG_COLUMNS, backlog_complaints, backlog_counts
 from metrics.filters import Filters
 from metrics.kpi import TOTAL, admin_figures, compare_periods, opd_table
 from metrics.trends import series
 
 TITLE = "Briefing Pengelolaan Pengaduan"
-OVERDUE_LIMIT = 20  # the overdue page lists this many, most overdue first
+OVERDUE_LIMIT = 20  # the overdue page lists this many, most working days late first
+DUE_SOON_LIMIT = 20  # the "Akan jatuh tempo" page lists this many, soonest first
 SCORECARD_ROWS_PER_PAGE = 20  # OPD rows per scorecard page (TOTAL comes after the last)
 TREND_MONTHS = 6  # the trend chart shows at least this many months up to the period's end
 # The headline cards, in order: KPI column and whether the delta is in percentage points.
@@ -48,9 +53,10 @@ HEADLINE_LABELS = {
     "response_on_time_pct": "Kecepatan",
     "accuracy_pct": "Ketepatan",
     "completion_pct": "Tuntas",
-    "overdue": "Lewat tenggat",
+    "overdue": "Lewat tenggat (periode ini)",
     "score": "Skor wilayah",
 }
+DEMO_LABEL = "DATA CONTOH"
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian/Ubuntu: fonts-dejavu-core
@@ -82,12 +88,20 @@ class BriefingFigures:
     table: pd.DataFrame  # metrics.kpi.opd_table: OPD rows then TOTAL
     comparison: pd.DataFrame  # metrics.kpi.compare_periods
     admin: dict[str, Any]  # metrics.kpi.admin_figures
-    overdue: pd.DataFrame  # the most overdue complaints (at most OVERDUE_LIMIT)
+    overdue: pd.DataFrame  # backlog_overdue complaints, most working days late first (at most OVERDUE_LIMIT)
     trend: pd.DataFrame  # metrics.trends.series, monthly, from trend_from to the period's end
     trend_from: date
     last_success: datetime | None
-    only_demo: bool
+    has_demo: bool  # the figures include demo complaints: every document says "Data contoh"
     generated_at: datetime
+    backlog: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.backlog.backlog_counts
+    due_soon: pd.DataFrame = field(default_factory=pd.DataFrame)  # due_soon complaints, soonest first
+    due_soon_until: datetime | None = None  # deadline(as_of, due_soon_days): the warning window's end
+
+    @property
+    def only_demo(self) -> bool:
+        """Kept for callers of the earlier name: True whenever demo complaints are counted."""
+        return self.has_demo
 
     @property
     def total(self) -> pd.Series:
@@ -120,8 +134,29 @@ class BriefingFigures:
         return ranked.iloc[-1]
 
     @property
+    def backlog_total(self) -> dict[str, int]:
+        """The backlog's TOTAL (`backlog_open`, `backlog_overdue`, `due_soon`), as of as_of."""
+        if self.backlog.empty:
+            return dict.fromkeys(BACKLOG_COLUMNS, 0)
+        row = self.backlog.iloc[-1]
+        return {name: int(row[name]) for name in BACKLOG_COLUMNS}
+
+    @property
     def overdue_total(self) -> int:
+        """How many complaints are late now (`backlog_overdue`): the count behind `overdue`."""
+        return self.backlog_total["backlog_overdue"]
+
+    @property
+    def period_overdue(self) -> int:
+        """The period cohort's `overdue` (KPI.md), a different set from the backlog's."""
         return int(self.total["overdue"])
+
+    @property
+    def due_soon_label(self) -> str:
+        """The local date the early warning reaches: "8 Des 2026"."""
+        if self.due_soon_until is None:
+            return tf.MISSING
+        return tf.fmt_date(self.due_soon_until.astimezone(ZoneInfo(self.timezone)))
 
     def delta(self, column: str) -> float | None:
         if column not in self.comparison.index:
@@ -166,16 +201,14 @@ def collect(
     store: Any, filters: Filters, settings: Settings | None = None, *, overdue_limit: int = OVERDUE_LIMIT
 ) -> BriefingFigures:
     """Compute the briefing's figures with the same metrics calls as the report command:
-    `summary_figures` plus the most overdue complaints and the monthly trend."""
+    `summary_figures` plus the backlog's overdue and due-soon lists and the monthly trend."""
     settings = settings or store.settings
     figures = summary_figures(store, filters, settings)
-    overdue = overdue_complaints(store, filters, settings, limit=overdue_limit)
-    # Most overdue first (the metrics order is by the missed deadline); ties by tracking id.
-    overdue = overdue.sort_values(
-        ["working_days_overdue", "tracking_id"], ascending=[False, True], kind="mergesort"
-    ).reset_index(drop=True)
+    # The backlog's lists: most working days late first, then the soonest due (metrics order).
+    overdue = backlog_complaints(store, filters, settings, kind="overdue", limit=overdue_limit)
+    due_soon = backlog_complaints(store, filters, settings, kind="due_soon", limit=DUE_SOON_LIMIT)
     trend = series(store, replace(filters, date_from=figures.trend_from), settings, freq="month")
-    return replace(figures, overdue=overdue, trend=trend)
+    return replace(figures, overdue=overdue, due_soon=due_soon, trend=trend)
 
 
 def summary_figures(
@@ -184,7 +217,8 @@ def summary_figures(
     admin: dict[str, Any] | None = None,
 ) -> BriefingFigures:
     """The figures the WhatsApp summary uses (`metrics.summary.summary_text`): the scorecard,
-    the period comparison and the administrative counts, with no overdue list and no trend.
+    the period comparison, the administrative counts and the backlog's counts, with no
+    complaint list and no trend.
 
     A page that has already computed `opd_table` and `compare_periods` for these filters passes
     them in, so the summary shows exactly the figures above it without computing them twice.
@@ -201,8 +235,10 @@ def summary_figures(
         trend=pd.DataFrame(),
         trend_from=trend_start(filters),
         last_success=store.last_success(),
-        only_demo=store.only_demo_data(),
+        has_demo=store.has_demo_data(),
         generated_at=datetime.now(UTC),
+        backlog=backlog_counts(store, filters, settings),
+        due_soon_until=calendar_for(settings.kpi).deadline(filters.as_of, settings.kpi.due_soon_days),
     )
 
 
@@ -337,7 +373,8 @@ class BriefingPDF(FPDF):
         self.text_cell(0, 9, text, new_line=True)
         if subtitle:
             self.font(10, colour=MUTED)
-            self.text_cell(0, 6, subtitle, new_line=True)
+            # A long subtitle (the backlog pages say which set they count) wraps, never runs off.
+            self.multi_cell(self.content_width, 5.5, self.clean(subtitle), align="L")
         self.ln(2)
 
     @property
@@ -379,7 +416,7 @@ def _cover(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> None:
         pdf.text_cell(
             0, 6, f"Perhatian: data lebih tua dari {hours} jam; angka mungkin belum terbaru.", new_line=True
         )
-    if fig.only_demo:
+    if fig.has_demo:
         pdf.ln(4)
         pdf.set_x(pdf.l_margin)
         pdf.set_fill_color(255, 236, 179)
@@ -387,7 +424,7 @@ def _cover(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> None:
         pdf.text_cell(
             pdf.content_width,
             10,
-            "  DATA DEMO: angka dalam briefing ini bukan data resmi.",
+            f"  {DEMO_LABEL}: angka dalam briefing ini memuat data contoh, bukan data resmi.",
             fill=True,
             new_line=True,
         )
@@ -399,7 +436,7 @@ def _cover(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> None:
     for line in (
         "1. Ringkasan kinerja dan perubahan dari periode sebelumnya",
         "2. Peringkat OPD (scorecard)",
-        "3. Pengaduan yang paling lama melewati tenggat",
+        "3. Pengaduan lewat tenggat saat ini dan yang akan jatuh tempo (semua periode)",
         "4. Grafik: skor per OPD dan tren bulanan",
     ):
         pdf.text_cell(0, 6.5, line, new_line=True)
@@ -485,6 +522,18 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
         )
     y = top + 2 * (h + gap) + 2
     pdf.set_xy(pdf.l_margin, y)
+    backlog = fig.backlog_total
+    pdf.font(12, bold=True)
+    pdf.text_cell(0, 8, f"Saat ini, semua periode (per {fig.as_of_label})", new_line=True)
+    pdf.font(11)
+    pdf.text_cell(
+        0,
+        7,
+        f"Lewat tenggat saat ini: {tf.fmt_int(backlog['backlog_overdue'])} pengaduan · "
+        f"Akan jatuh tempo s.d. {fig.due_soon_label}: {tf.fmt_int(backlog['due_soon'])} · "
+        f"Belum selesai: {tf.fmt_int(backlog['backlog_open'])}",
+        new_line=True,
+    )
     pdf.font(12, bold=True)
     pdf.text_cell(0, 8, "Verifikasi admin", new_line=True)
     pdf.font(11)
@@ -502,11 +551,15 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
             line += f" · Skor terendah: {lowest['opd']} (skor {tf.fmt_number(lowest['score'])})"
         pdf.text_cell(0, 7, line, new_line=True)
     pdf.font(9, colour=MUTED)
-    pdf.text_cell(
-        0,
-        6,
-        f"Perubahan dibandingkan periode {fig.previous_period_label}; persentase dalam poin.",
-        new_line=True,
+    pdf.multi_cell(
+        pdf.content_width,
+        5,
+        pdf.clean(
+            f"Kartu di atas: pengaduan masuk {fig.period_label}; perubahan dibandingkan periode "
+            f"{fig.previous_period_label}; persentase dalam poin. \"Saat ini\": semua pengaduan "
+            "yang belum selesai, dari periode mana pun."
+        ),
+        align="L",
     )
 
 
@@ -605,21 +658,36 @@ OVERDUE_COLUMNS: list[tuple[str, str, float, str]] = [
 ]
 
 
-def _overdue(pdf: BriefingPDF, fig: BriefingFigures) -> None:
-    pdf.add_page()
-    pdf.heading(
-        "Pengaduan paling lama melewati tenggat",
-        f"{tf.fmt_int(fig.overdue_total)} pengaduan lewat tenggat per {fig.as_of_label}; "
-        f"ditampilkan {tf.fmt_int(len(fig.overdue))} yang paling lama.",
-    )
+DUE_SOON_COLUMNS: list[tuple[str, str, float, str]] = [
+    ("no", "No", 10, "R"),
+    ("tracking_id", "Tracking ID", 30, "L"),
+    ("opd", "OPD", 70, "L"),
+    ("category", "Kategori", 56, "L"),
+    ("kecamatan", "Kecamatan", 36, "L"),
+    ("due_at", "Jatuh tempo", 67, "L"),
+]
+
+
+def _table_header(pdf: BriefingPDF, columns: list[tuple[str, str, float, str]]) -> None:
     pdf.set_fill_color(*ACCENT)
-    for _, header, width, align in OVERDUE_COLUMNS:
+    for _, header, width, align in columns:
         pdf.font(8.5, bold=True, colour=(255, 255, 255))
         pdf.text_cell(width, 8, pdf.fitted(header, width, 8.5, bold=True), align=align, fill=True)
     pdf.ln(8)
+
+
+def _overdue(pdf: BriefingPDF, fig: BriefingFigures) -> None:
+    pdf.add_page()
+    pdf.heading(
+        "Pengaduan lewat tenggat saat ini",
+        f"{tf.fmt_int(fig.overdue_total)} pengaduan lewat tenggat saat ini per {fig.as_of_label}, "
+        f"dari periode mana pun (bukan hanya {fig.period_label}); "
+        f"{tf.fmt_int(len(fig.overdue))} yang paling lama terlambat ditampilkan.",
+    )
+    _table_header(pdf, OVERDUE_COLUMNS)
     if fig.overdue.empty:
         pdf.font(11, colour=MUTED)
-        pdf.text_cell(0, 9, "Tidak ada pengaduan yang melewati tenggat.", new_line=True)
+        pdf.text_cell(0, 9, "Tidak ada pengaduan yang melewati tenggat saat ini.", new_line=True)
         return
     any_estimated = False
     for i, row in fig.overdue.iterrows():
@@ -653,6 +721,48 @@ def _overdue(pdf: BriefingPDF, fig: BriefingFigures) -> None:
             "antar-snapshot)."
         )
     pdf.multi_cell(pdf.content_width, 4.5, pdf.clean(note), align="L")
+
+
+def _due_soon(pdf: BriefingPDF, fig: BriefingFigures) -> None:
+    pdf.add_page()
+    count = fig.backlog_total["due_soon"]
+    pdf.heading(
+        "Akan jatuh tempo",
+        f"{tf.fmt_int(count)} pengaduan belum lewat tenggat tetapi jatuh tempo paling lambat "
+        f"{fig.due_soon_label} (per {fig.as_of_label}, semua periode); "
+        f"{tf.fmt_int(len(fig.due_soon))} yang paling dekat ditampilkan.",
+    )
+    _table_header(pdf, DUE_SOON_COLUMNS)
+    if fig.due_soon.empty:
+        pdf.font(11, colour=MUTED)
+        pdf.text_cell(0, 9, "Tidak ada pengaduan yang akan jatuh tempo.", new_line=True)
+        return
+    zone = ZoneInfo(fig.timezone)
+    for i, row in fig.due_soon.iterrows():
+        pdf.set_fill_color(*(STRIPE if i % 2 else (255, 255, 255)))
+        for column, _, width, align in DUE_SOON_COLUMNS:
+            pdf.font(9)
+            value = row[column] if column != "no" else i + 1
+            if column == "no":
+                text = str(value)
+            elif column == "due_at":
+                text = tf.fmt_datetime(pd.Timestamp(value).to_pydatetime().astimezone(zone), fig.timezone)
+                pdf.font(9, bold=True, colour=WARN)
+            else:
+                text = pdf.fitted(tf.MISSING if tf.is_missing(value) else str(value), width, 9)
+            pdf.text_cell(width, 6.8, text, align=align, fill=True)
+        pdf.ln(6.8)
+    pdf.ln(2)
+    pdf.font(8.5, colour=MUTED)
+    pdf.multi_cell(
+        pdf.content_width,
+        4.5,
+        pdf.clean(
+            "Jatuh tempo: tenggat berikutnya yang belum terpenuhi (tanggapan bila belum ditanggapi, "
+            "selain itu penyelesaian). Isi pengaduan dan identitas pelapor tidak dicantumkan."
+        ),
+        align="L",
+    )
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -832,7 +942,7 @@ def render_pdf(fig: BriefingFigures, settings: Settings) -> bytes:
     """Lay out computed figures as the A4 landscape briefing."""
     pdf = BriefingPDF(
         header_text=f"{TITLE} · {fig.region_name} · {fig.period_label}",
-        footer_text=f"Dihitung per {fig.as_of_label}" + (" · DATA DEMO" if fig.only_demo else ""),
+        footer_text=f"Dihitung per {fig.as_of_label}" + (f" · {DEMO_LABEL}" if fig.has_demo else ""),
     )
     title = document_title(fig)
     pdf.set_title(pdf.clean(title))
@@ -845,6 +955,7 @@ def render_pdf(fig: BriefingFigures, settings: Settings) -> bytes:
     _headline(pdf, fig)
     _scorecard(pdf, fig, settings)
     _overdue(pdf, fig)
+    _due_soon(pdf, fig)
     _charts(pdf, fig, settings)
     return bytes(pdf.output())
 
@@ -876,8 +987,8 @@ def write_briefing(store: Any, filters: Filters, settings: Settings | None, outp
 
 
 def page_count(fig: BriefingFigures) -> int:
-    """How many pages `render_pdf` makes for these figures (cover, headline, scorecard, overdue, charts)."""
-    return 5 + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
+    """How many pages `render_pdf` makes (cover, headline, scorecard, overdue, due soon, charts)."""
+    return 6 + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
 
 
 def file_name(filters: Filters, region_name: str, ext: str = "pdf") -> str:

@@ -2,6 +2,9 @@
 
 Five to eight lines of plain text (WhatsApp's *bold* is the only markup), with the same
 figures as the report command and the PDF briefing: they all come from `metrics.briefing.collect`.
+The period's figures and the backlog (late now, from any period) are worded apart: "periode
+ini" against "saat ini", so a month's "100% tepat waktu" never stands beside a backlog count
+without saying which is which.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def _with_delta(fig: BriefingFigures, column: str, value: Any) -> str:
 def summary_text(fig: BriefingFigures, dashboard_url: str) -> str:
     """The summary for already computed figures (the page computes them once for PDF and text)."""
     total = fig.total
-    demo = " [DATA DEMO]" if fig.only_demo else ""
+    demo = " [Data contoh]" if fig.has_demo else ""
     lines = [
         f"*Ringkasan Pengaduan {fig.region_name}*{demo}",
         f"Periode {fig.period_label} (dibanding {fig.previous_period_label}), per {fig.as_of_label}",
@@ -54,8 +57,13 @@ def summary_text(fig: BriefingFigures, dashboard_url: str) -> str:
         if lowest is not None:
             line += f" · Terendah: {lowest['opd']} (skor {tf.fmt_number(lowest['score'])})"
         lines.append(line)
+    backlog = fig.backlog_total
     lines.append(
-        f"Lewat tenggat: {_with_delta(fig, 'overdue', total['overdue'])} pengaduan · "
+        f"Saat ini (semua periode): {tf.fmt_int(backlog['backlog_overdue'])} pengaduan lewat "
+        f"tenggat · Akan jatuh tempo s.d. {fig.due_soon_label}: {tf.fmt_int(backlog['due_soon'])}"
+    )
+    lines.append(
+        f"Periode ini: lewat tenggat {_with_delta(fig, 'overdue', total['overdue'])} · "
         f"menunggu verifikasi: {tf.fmt_int(fig.admin.get('awaiting_verification'))}"
     )
     lines.append(f"Dasbor: {dashboard_url}")
@@ -63,7 +71,8 @@ def summary_text(fig: BriefingFigures, dashboard_url: str) -> str:
 
 
 def whatsapp_summary(store: Any, filters: Filters, settings: Settings | None = None) -> str:
-    """Seven plain-text lines for WhatsApp: period, headline figures with deltas,
-    best and lowest OPD, overdue count and the dashboard link (settings.dashboard_url)."""
+    """Eight plain-text lines for WhatsApp: period, headline figures with deltas, best and
+    lowest OPD, the backlog (late now and due soon), the period's overdue count and the
+    dashboard link (settings.dashboard_url)."""
     settings = settings or store.settings
     return summary_text(summary_figures(store, filters, settings), settings.dashboard_url)

@@ -44,6 +44,10 @@ KPI_LABELS: dict[str, str] = {
     "grade": "Predikat",
     "awaiting_verification": "Menunggu verifikasi",
     "verified_on_time_pct": "Verifikasi tepat waktu",
+    # The backlog (KPI.md): late now, from any period; always worded "saat ini".
+    "backlog_open": "Belum selesai saat ini",
+    "backlog_overdue": "Lewat tenggat saat ini",
+    "due_soon": "Akan jatuh tempo",
 }
 
 GRADE_LABELS: dict[str, str] = {
@@ -66,6 +70,9 @@ LOWER_IS_BETTER = frozenset(
         "open",
         "redisposed_pct",
         "awaiting_verification",
+        "backlog_open",
+        "backlog_overdue",
+        "due_soon",
     }
 )
 # More complaints received is neither good nor bad news: its delta is shown without a verdict.
@@ -85,6 +92,9 @@ COUNT_COLUMNS = frozenset(
         "overdue",
         "rank",
         "awaiting_verification",
+        "backlog_open",
+        "backlog_overdue",
+        "due_soon",
     }
 )
 

@@ -270,13 +270,30 @@ def test_backlog_counts_equal_row_by_row_reference_on_random_data(store, backend
             assert table.loc[opd, BACKLOG_COLUMNS].tolist() == [want[c] for c in BACKLOG_COLUMNS]
         for column in BACKLOG_COLUMNS:
             assert table.loc["TOTAL", column] == sum(w[column] for w in expected["counts"].values())
-        overdue = backlog_complaints(store, filters)
+        overdue = backlog_complaints(store, filters, backend=backend)
         assert list(zip(-overdue["working_days_overdue"], overdue["tracking_id"], strict=True)) == [
             (int(a), b) for a, b in expected["overdue"]
         ]
-        soon = backlog_complaints(store, filters, kind="due_soon")
+        soon = backlog_complaints(store, filters, kind="due_soon", backend=backend)
         assert ids(soon) == [tid for _, tid in expected["due_soon"]]
         assert len(soon) == table.loc["TOTAL", "due_soon"]
+        for limit in (1, 7, 40):  # a cut inside a run of ties keeps the tracking_id order
+            top = backlog_complaints(store, filters, limit=limit, backend=backend)
+            assert ids(top) == [tid for _, tid in expected["overdue"][:limit]]
+            top = backlog_complaints(store, filters, kind="due_soon", limit=limit, backend=backend)
+            assert ids(top) == [tid for _, tid in expected["due_soon"][:limit]]
+
+
+def test_backlog_lists_of_both_backends_agree_column_by_column(sqlite_store):
+    kpi = sqlite_store.settings.kpi
+    load(sqlite_store, random_records(2000, 5, WorkCalendar(kpi), kpi))
+    filters = Filters(date(2025, 1, 1), date(2025, 1, 2), wita("2025-04-30T16:00:00"))
+    for kind in ("overdue", "due_soon"):
+        for options in ({}, {"limit": 25}, {"opd": "Dinas Sosial", "with_title": True}):
+            frame = backlog_complaints(sqlite_store, filters, kind=kind, backend="frame", **options)
+            sql = backlog_complaints(sqlite_store, filters, kind=kind, backend="sql", **options)
+            assert len(frame) > 0
+            pd.testing.assert_frame_equal(frame, sql)
 
 
 def test_backlog_counts_frame_and_sql_agree(sqlite_store):

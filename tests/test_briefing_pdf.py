@@ -26,6 +26,7 @@ from data_sources.schema import complaints
 from data_sources.store import Store
 from metrics import text_format as tf
 from metrics.__main__ import main as metrics_cli
+from metrics.backlog import backlog_complaints
 from metrics.briefing import (
     OVERDUE_LIMIT,
     SCORECARD_ROWS_PER_PAGE,
@@ -34,7 +35,6 @@ from metrics.briefing import (
     collect,
     page_count,
 )
-from metrics.complaints import overdue_complaints
 from metrics.filters import Filters
 from tests.conftest import ROOT, make_store
 
@@ -142,13 +142,14 @@ def demo(tmp_path_factory):
 def test_briefing_has_cover_headline_scorecard_overdue_and_two_chart_pages(demo):
     _, store, pdf, rows = demo
     opd_rows = len(rows) - 1  # without TOTAL
-    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 1 + 2
+    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 2 + 2
     assert len(PdfReader(BytesIO(pdf)).pages) == expected
     assert page_count(collect(store, FILTERS)) == expected
     texts = pages_text(pdf)
     assert "Ringkasan kinerja" in texts[1]
     assert all("Peringkat OPD" in t for t in texts[2 : 2 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE)])
-    assert "Pengaduan paling lama melewati tenggat" in texts[-3]
+    assert "Pengaduan lewat tenggat saat ini" in texts[-4]
+    assert "Akan jatuh tempo" in texts[-3]
     assert "Grafik: skor per OPD" in texts[-2] and "Grafik: tren bulanan" in texts[-1]
 
 
@@ -162,7 +163,7 @@ def test_briefing_title_names_region_and_period(demo):
     assert "1 Jan – 31 Mar 2026" in cover
     assert "10 Apr 2026 08.00 WITA" in cover  # as_of, in the region's zone
     assert "Data per " in cover  # data freshness
-    assert "DATA DEMO" in cover  # only demo data in the store
+    assert "DATA CONTOH" in cover  # demo complaints are counted
 
 
 def test_briefing_is_a4_landscape(demo):
@@ -206,7 +207,7 @@ def test_headline_figures_equal_report_total_and_deltas_its_previous_period(demo
         "response_on_time_pct": "Kecepatan",
         "accuracy_pct": "Ketepatan",
         "completion_pct": "Tuntas",
-        "overdue": "Lewat tenggat",
+        "overdue": "Lewat tenggat (periode ini)",
         "score": "Skor wilayah",
     }
     for column, label in labels.items():
@@ -219,12 +220,12 @@ def test_headline_figures_equal_report_total_and_deltas_its_previous_period(demo
         assert f"Periode sebelumnya: {tf.fmt_value(column, previous[column])}" in headline
 
 
-def test_overdue_page_lists_the_most_overdue_complaints_and_the_report_count(demo):
+def test_overdue_page_lists_the_backlog_most_working_days_late_first_with_the_report_count(demo):
     _, store, pdf, rows = demo
-    page = pages_text(pdf)[-3]
-    assert f"{tf.fmt_int(rows['TOTAL']['overdue'])} pengaduan lewat tenggat" in page
-    everything = overdue_complaints(store, FILTERS)
-    assert len(everything) == rows["TOTAL"]["overdue"]
+    page = pages_text(pdf)[-4]
+    assert f"{tf.fmt_int(rows['TOTAL']['backlog_overdue'])} pengaduan lewat tenggat saat ini" in page
+    everything = backlog_complaints(store, FILTERS)
+    assert len(everything) == rows["TOTAL"]["backlog_overdue"]
     most = everything.sort_values(["working_days_overdue", "tracking_id"], ascending=[False, True])
     shown = most.head(OVERDUE_LIMIT)
     for _, row in shown.iterrows():
@@ -272,10 +273,11 @@ def test_briefing_pages_render_to_png_artifacts(demo):
 def test_briefing_of_an_empty_period_says_so_and_keeps_every_section(sqlite_store):
     pdf = build_briefing_pdf(sqlite_store, FILTERS)
     texts = pages_text(pdf)
-    assert len(texts) == 6
+    assert len(texts) == 7
     assert "Tidak ada pengaduan terdisposisi ke OPD dalam periode ini." in texts[2]
-    assert "Tidak ada pengaduan yang melewati tenggat." in texts[3]
-    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[4]
+    assert "Tidak ada pengaduan yang melewati tenggat saat ini." in texts[3]
+    assert "Tidak ada pengaduan yang akan jatuh tempo." in texts[4]
+    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[5]
     assert "Belum ada impor atau sinkronisasi yang berhasil" in texts[0]
 
 

@@ -76,7 +76,7 @@ def test_summary_figures_equal_the_report_total(demo_store, db_url, tmp_path):
     assert f"Kecepatan {tf.fmt_pct(total['response_on_time_pct'])} (" in text
     assert f"Ketepatan {tf.fmt_pct(total['accuracy_pct'])} (" in text
     assert f"Tuntas {tf.fmt_pct(total['completion_pct'])} (" in text
-    assert f"Lewat tenggat: {tf.fmt_int(total['overdue'])} (" in text
+    assert f"Periode ini: lewat tenggat {tf.fmt_int(total['overdue'])} (" in text
 
 
 def test_summary_deltas_are_the_difference_to_the_previous_period_report(demo_store, db_url, tmp_path):
@@ -89,7 +89,7 @@ def test_summary_deltas_are_the_difference_to_the_previous_period_report(demo_st
         ("Ketepatan", "accuracy_pct"),
         ("Tuntas", "completion_pct"),
         ("Skor wilayah", "score"),
-        ("Lewat tenggat:", "overdue"),
+        ("Periode ini: lewat tenggat", "overdue"),
     ):
         expected = f"{label} {tf.fmt_value(column, now[column])} ({tf.fmt_delta(column, now[column] - before[column])})"
         assert expected in text, f"{expected!r} not in summary"
@@ -112,7 +112,7 @@ def test_summary_states_period_and_as_of_and_ends_with_the_dashboard_link(demo_s
     text = whatsapp_summary(demo_store, FILTERS, settings)
     assert "Periode 1 Jan – 31 Mar 2026" in text
     assert "10 Apr 2026 08.00 WITA" in text
-    assert "[DATA DEMO]" in text.split("\n")[0]
+    assert "[Data contoh]" in text.split("\n")[0]
     assert text.split("\n")[-1] == f"Dasbor: {DASHBOARD_URL}"
 
 

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from data_sources.canonical import validate_records
+from data_sources.demo import DemoRemoval, demo_removed_message, is_demo_source_name
 from data_sources.importer import quarantine_once
 from data_sources.store import Store, utc_now
 from data_sources.sync.http import Page, SyncError
@@ -66,6 +67,7 @@ class SyncReport:
     watermark: str | None = None  # the watermark after the run
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    demo_removed: int = 0  # demo complaints removed by this first real sync (DATA.md)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +80,8 @@ class SyncReport:
         )
         if self.duplicates:
             line += f", {self.duplicates} duplikat dilewati/duplicates skipped"
+        if self.demo_removed:
+            line += f"\n  {demo_removed_message(self.demo_removed)}"
         for warning in self.warnings:
             line += f"\n  peringatan/warning: {warning}"
         if self.error:
@@ -137,6 +141,7 @@ class _Run:
         self.timezone = timezone
         self.report = report
         self.seen: dict[str, str] = {}  # tracking key -> digest of the record last processed
+        self.demo_removal = DemoRemoval(store)  # the first real write takes the demo data out
 
     def take(self, page: Page) -> None:
         report = self.report
@@ -166,7 +171,12 @@ class _Run:
             extra_reasons=reasons,
         )
         if not valid.empty:
-            self.store.write_complaints(self.source_id, valid, run_id=self.run_id, observed_at=utc_now())
+            self.store.write_complaints(
+                self.source_id, valid, run_id=self.run_id, observed_at=utc_now(),
+                in_transaction=self.demo_removal.hook(),
+            )
+            self.demo_removal.committed()
+            report.demo_removed = self.demo_removal.removed
         # Set aside once: a failed run is fetched again by the next one, and syncing the same
         # data again must change nothing (the importer's rule).
         quarantine_once(self.store, self.source_id, self.run_id, bad)
@@ -185,6 +195,12 @@ def sync_source(
     """
     kind = str(config.get("kind", ""))
     report = SyncReport(source=name, kind=kind)
+    if is_demo_source_name(store, name):
+        report.error = (
+            f"nama sumber {name!r} dipakai untuk data contoh; beri sumber API nama lain di "
+            "[sources] / the demo source name cannot hold real data"
+        )
+        return report
     try:
         connector = make_connector(name, config)
     except (SyncError, TypeError, ValueError) as exc:
