@@ -23,11 +23,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from core.calendar import calendar_for
 from core.settings import NotifyLeader, Settings
-from data_sources import outbox, schema
+from data_sources import outbox
 from data_sources.audit_log import write_audit
 from data_sources.contacts import ContactError, OpdContact, list_contacts, normalise_email, normalise_whatsapp
 from metrics import text_format as tf
@@ -180,16 +179,6 @@ def headline_period(as_of: datetime, settings: Settings) -> tuple[date, date]:
     return yesterday.replace(day=1), yesterday
 
 
-def counts_demo_data(store: Any) -> bool:
-    """True when any stored complaint comes from a demo source (its figures count demo data)."""
-    sources, complaints = schema.sources, schema.complaints
-    demo_ids = [r[0] for r in store.execute(select(sources.c.id).where(sources.c.is_demo.is_(True))).rows]
-    for source_id in demo_ids:  # a probe per demo source through the (source_id, tracking_id) index
-        if store.execute(select(complaints.c.id).where(complaints.c.source_id == source_id).limit(1)).first():
-            return True
-    return False
-
-
 @dataclass(frozen=True)
 class MorningFigures:
     """Everything the morning's messages say, computed once for all recipients."""
@@ -226,7 +215,7 @@ def morning_figures(store: Any, as_of: datetime, settings: Settings) -> MorningF
         total=table[table["opd"] == TOTAL].iloc[0],
         backlog=backlog_counts(store, filters, settings),
         due_soon_until=tf.fmt_date(until),
-        demo=counts_demo_data(store),
+        demo=store.has_demo_data(),
     )
 
 
