@@ -1,4 +1,4 @@
-"""Command line of the figures: `python -m metrics report|briefing` (DATA.md "Commands").
+"""Command line of the figures: `python -m metrics report|briefing|notify` (DATA.md "Commands").
 
 The flags are a contract for cron jobs and acceptance checks. Errors print one clear line on
 stderr and exit non-zero; no traceback reaches the user.
@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("briefing", help="the PDF briefing for leadership meetings")
     period_flags(p)
     p.add_argument("--output", required=True, help="PDF file to write")
+
+    p = sub.add_parser("notify", help="send the morning messages to leaders and OPD contacts")
+    p.add_argument("--as-of", dest="as_of",
+                   help="figures as of this ISO 8601 instant (no offset = local time); its local "
+                        "date is the day a message is sent once for; default now")
+    p.add_argument("--dry-run", action="store_true", help="print every message, send nothing")
+    p.add_argument("--db", help="database URL (default: settings, else data/complaints.db)")
     return parser
 
 
@@ -156,11 +163,28 @@ def run_briefing(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_notify(args: argparse.Namespace) -> int:
+    """`notify`: exit 0 when nothing failed, 1 when a message failed (the next run retries it)."""
+    from metrics.filters import now_utc
+    from metrics.notify import run_notify as send_morning_messages
+
+    store, settings = _open_store(args.db)
+    try:
+        as_of = parse_instant(args.as_of, settings.kpi.timezone) if args.as_of else now_utc()
+        result = send_morning_messages(store, as_of, settings, dry_run=args.dry_run)
+    finally:
+        store.dispose()
+    print(result.summary() + (f" (dry run: {result.would_send} would be sent)" if args.dry_run else ""))
+    return 0 if result.failed == 0 else EXIT_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "report":
             return run_report(args)
+        if args.command == "notify":
+            return run_notify(args)
         return run_briefing(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)

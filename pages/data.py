@@ -1,9 +1,10 @@
-"""Data (analysts): sources and their last import or sync, upload, quarantine, OPD names and aliases."""
+"""Data (analysts): sources and their last import or sync, upload, quarantine, OPD names and aliases,
+OPD contacts and the morning messages."""
 
 import streamlit as st
 
 from access import audit
-from ui import data, page
+from ui import data, notify_admin, page
 from ui import format as fmt
 
 FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "CSV/XLSX kanonik"}
@@ -84,3 +85,6 @@ if aliases.empty:
     st.caption("Belum ada alias.")
 else:
     st.dataframe(aliases.rename(columns={"alias": "Alias", "opd": "OPD rujukan"}), hide_index=True, key="data_aliases")
+
+# --- morning messages (notify): OPD contacts and the outbox, drawn by ui/notify_admin.py ----------
+notify_admin.render(ctx.viewer, tz)
