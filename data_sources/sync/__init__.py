@@ -65,6 +65,8 @@ class SyncReport:
     duplicates: int = 0  # identical records seen again on a later page, skipped
     watermark: str | None = None  # the watermark after the run
     warnings: list[str] = field(default_factory=list)
+    # What the run asked, got and concluded (Open311: the probe, the calls, "N dari N").
+    notes: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -78,6 +80,8 @@ class SyncReport:
         )
         if self.duplicates:
             line += f", {self.duplicates} duplikat dilewati/duplicates skipped"
+        for item in self.notes:
+            line += f"\n  {item}"
         for warning in self.warnings:
             line += f"\n  peringatan/warning: {warning}"
         if self.error:
@@ -88,6 +92,7 @@ class SyncReport:
         parts = [f"pages={self.pages}", f"duplicates={self.duplicates}"]
         if self.watermark:
             parts.append(f"watermark={self.watermark}")
+        parts += self.notes
         parts += [f"warning: {w}" for w in self.warnings]
         return "; ".join(parts)
 
@@ -217,7 +222,12 @@ def sync_source(
     status = "failed"
     try:
         for page in connector.pages(
-            since, until, warn=report.warnings.append, store=store, source_id=source_id
+            since,
+            until,
+            warn=report.warnings.append,
+            store=store,
+            source_id=source_id,
+            note=report.notes.append,
         ):
             run.take(page)
         overlap = timedelta(seconds=float(config.get("overlap_seconds", DEFAULT_OVERLAP_SECONDS)))
