@@ -180,6 +180,11 @@ def services_map(services: list[Any]) -> dict[str, str]:
     }
 
 
+def _n(count: int) -> str:
+    """A count as Indonesian writes it: 10.000."""
+    return f"{count:,}".replace(",", ".")
+
+
 def _sample(ids: Any) -> str:
     ids = sorted(ids)
     shown = ", ".join(ids[:SAMPLE_IDS])
@@ -207,6 +212,7 @@ class Open311Connector:
         )
         self.max_pages = int(config.get("max_pages", 10_000))
         self.max_calls = int(config.get("max_calls", 20_000))
+        self.batch_size = max(1, int(config.get("batch_size", 2_000)))
         self.refresh_open = bool(config.get("refresh_open", True))
         self.refresh_batch = max(1, int(config.get("refresh_batch", 50)))
         self.refresh_max_days = int(config.get("refresh_max_days", 365))
@@ -352,7 +358,7 @@ class Open311Connector:
         for attempt in (1, 2):
             self.listed = {}
             try:
-                yield from self._read_period(profile, since, until)
+                yield from self._batched(self._read_period(profile, since, until))
                 self._cross_check(profile, since, until)
                 break
             except (HttpStatusError, InvalidJsonError, LooksWrong) as exc:
@@ -366,9 +372,9 @@ class Open311Connector:
         if self.repaired:
             profile["leading_zero_json"] = True
         if self.refresh_open and store is not None and source_id is not None:
-            yield from self._refresh_pages(store, source_id, since, until, profile)
+            yield from self._batched(self._refresh_pages(store, source_id, since, until, profile))
         if store is not None and source_id is not None:
-            self._completeness(store, source_id, since, until, note)
+            profile["completeness"] = self._completeness(store, source_id, since, until, note)
         if self.unmapped:
             listed = ", ".join(f"{name} ({count})" for name, count in self.unmapped.most_common(10))
             warn(
@@ -378,6 +384,26 @@ class Open311Connector:
             profile["unmapped_services"] = dict(self.unmapped.most_common(50))
         if store is not None:
             save_profile(store, self.name, profile)
+
+    def _batched(self, pages: Iterator[Page]) -> Iterator[Page]:
+        """Pages joined into batches of about `batch_size` records: one validation and one write
+        transaction per batch rather than per page of 50 (the fixed cost of each dominates)."""
+        held: list[Page] = []
+        count = 0
+
+        def joined() -> Page:
+            label = held[0].label if len(held) == 1 else f"{held[0].label} … {held[-1].label}"
+            records = [r for p in held for r in p.records]
+            return Page(held[0].number, records, label, None, any(p.repaired for p in held))
+
+        for page in pages:
+            held.append(page)
+            count += len(page.records)
+            if count >= self.batch_size:
+                yield joined()
+                held, count = [], 0
+        if held:
+            yield joined()
 
     def _strategy(self, profile: Mapping[str, Any]) -> str:
         size = self.page_size(profile)
@@ -458,19 +484,25 @@ class Open311Connector:
         newest_first = profile.get("order") == "newest_first"
         if paged(profile):
             size = self.page_size(profile)
-
-            def fetch(number: int) -> Page:
+            previous: set[str] | None = None
+            for number in range(1, self.max_pages + 1):
                 label = f"{self.name} daftar halaman/page {number}"
                 records = self.get({self.page_param: number, self.per_page_param: size}, label)
-                more = len(records) >= size
-                if newest_first and records and all(
-                    (requested_at(r)[0] or until) < since for r in records
-                ):
-                    more = False  # newest first: every later page is older than the period
-                return self.page(number, self._take(records, since, until), label, number + 1 if more else None)
-
-            yield from walk_pages(fetch, 1, max_pages=self.max_pages, warn=self._warn)
-            return
+                ids = {rid for rid in map(request_id, records) if rid is not None}
+                if records and ids == previous:
+                    self._warn(f"{label} mengulang halaman sebelumnya; paging dihentikan")
+                    return
+                # Records outside the period are dropped here, so an empty page of the period
+                # is not the end of the listing: only a short page is.
+                yield self.page(number, self._take(records, since, until), label)
+                if len(records) < size:
+                    return
+                if newest_first and all((requested_at(r)[0] or until) < since for r in records):
+                    return  # newest first: every later page is older than the period
+                previous = ids
+            raise SyncError(
+                f"{self.name}: lebih dari {self.max_pages} halaman; naikkan max_pages bila memang sebanyak itu"
+            )
         label = f"{self.name} daftar tanpa filter"
         records = self.get({}, label)
         cap = profile.get("cap")
@@ -566,8 +598,8 @@ class Open311Connector:
 
     def _completeness(
         self, store: Any, source_id: int, since: datetime, until: datetime, note: Callable[[str], None]
-    ) -> None:
-        """Ids stored for the period against the ids the server listed for it."""
+    ) -> str:
+        """Ids stored for the period against the ids the server listed for it; the line noted."""
         c = schema.complaints.c
         stored = {
             row[0]
@@ -580,7 +612,7 @@ class Open311Connector:
         listed = set(self.listed)
         missing = listed - stored
         got = len(listed) - len(missing)
-        line = f"lengkap: {got:,} dari {len(listed):,} permintaan yang dicantumkan server untuk periode ini tersimpan"
+        line = f"lengkap: {_n(got)} dari {_n(len(listed))} permintaan yang dicantumkan server untuk periode ini tersimpan"
         if missing:
             q = schema.quarantine.c
             quarantined = {
@@ -590,7 +622,7 @@ class Open311Connector:
                 ).rows
             }
             lost = missing - quarantined
-            line = f"{got:,} dari {len(listed):,} permintaan yang dicantumkan server untuk periode ini tersimpan"
+            line = f"{_n(got)} dari {_n(len(listed))} permintaan yang dicantumkan server untuk periode ini tersimpan"
             if quarantined & missing:
                 line += f"; {len(quarantined & missing)} dikarantina ({_sample(quarantined & missing)})"
             if lost:
@@ -601,8 +633,10 @@ class Open311Connector:
                 )
         extra = stored - listed
         if extra:
-            line += f"; {len(extra):,} tersimpan tetapi tidak lagi dicantumkan server ({_sample(extra)})"
+            line += f"; {_n(len(extra))} tersimpan tetapi tidak lagi dicantumkan server ({_sample(extra)})"
+        line = f"sinkronisasi {until:%Y-%m-%d %H:%M} UTC, periode {since:%Y-%m-%d}..{until:%Y-%m-%d}: " + line
         note(line)
+        return line
 
     # --- mapping ------------------------------------------------------------------------
     def tracking_key(self, record: Any) -> str | None:

@@ -10,6 +10,7 @@ followed by a non-empty second one shows the cap). The keys written are read by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,12 @@ from data_sources.sync.open311 import (
 
 PROBE_PAGE = 2  # page size of the paging test
 FIELDS = ("service_code", "service_name", "agency_responsible", "expected_datetime", "updated_datetime")
+
+
+def _short(message: str) -> str:
+    """A refusal without its call label and URL, for the profile's notes."""
+    message = re.sub(r"\s*\[[^\]]*\]\s*$", "", message)
+    return message.split(": ", 1)[1] if ": " in message else message
 
 
 def _ids(records: list[Any]) -> list[str]:
@@ -54,7 +61,7 @@ def probe_server(conn: Open311Connector, now: datetime) -> dict[str, Any]:
                 f"jurisdiction_id (FixMyStreet dan server multi-kota), isi jurisdiction_id di "
                 f"[sources.{name}]."
             )
-        notes.append(f"daftar tanpa filter ditolak: {baseline}")
+        notes.append(f"daftar tanpa filter ditolak: {_short(baseline)}")
         # Some servers only answer with a window: take the last 90 days as the reference.
         baseline = conn.try_get(
             {"start_date": iso_utc(now - timedelta(days=90)), "end_date": iso_utc(now)},
@@ -140,7 +147,7 @@ def _probe_paging(conn: Open311Connector, profile: dict[str, Any], ids: list[str
     first = conn.try_get({pp: 1, sp: PROBE_PAGE}, f"{name} probe: halaman 1 isi {PROBE_PAGE}")
     if isinstance(first, str):
         profile["paging"] = "refused"
-        profile["notes"].append(f"paging ditolak: {first}")
+        profile["notes"].append(f"paging ditolak: {_short(first)}")
     elif len(ids) <= PROBE_PAGE:
         profile["paging"] = "unknown"
     elif len(first) > PROBE_PAGE:
@@ -155,7 +162,7 @@ def _probe_paging(conn: Open311Connector, profile: dict[str, Any], ids: list[str
     size = conn.per_page
     big = conn.try_get({pp: 1, sp: size}, f"{name} probe: halaman 1 isi {size}")
     if isinstance(big, str):
-        profile["notes"].append(f"page_size {size} ditolak: {big}")
+        profile["notes"].append(f"page_size {size} ditolak: {_short(big)}")
         profile["cap"], profile["cap_known"] = PROBE_PAGE, True
         return
     if len(big) >= size:
@@ -193,7 +200,7 @@ def _probe_dates(
     )
     if isinstance(forward, str):
         profile["dates"] = "refused"
-        profile["notes"].append(f"filter tanggal ditolak: {forward}")
+        profile["notes"].append(f"filter tanggal ditolak: {_short(forward)}")
         return
     got = set(_ids(forward))
     outside = [r for r in forward if inside(r, start, end) is False]
@@ -245,8 +252,35 @@ def _probe_status(conn: Open311Connector, profile: dict[str, Any], records: list
         profile["status_filter"] = "honoured" if len(present) > 1 or len(reply) > 0 else "unknown"
     else:
         profile["status_filter"] = "ignored"
+    if profile["status_filter"] == "honoured" and profile.get("cap") and not profile.get("cap_known"):
+        _cap_by_status(conn, profile, reply, present)
     both = conn.try_get({"status": "open,closed"}, f"{name} probe: status=open,closed")
     if isinstance(both, str):
         profile["status_list"] = "refused"
     else:
         profile["status_list"] = "empty" if not both and records else "honoured"
+
+
+def _cap_by_status(
+    conn: Open311Connector, profile: dict[str, Any], first: list[Any], present: list[str]
+) -> None:
+    """Settle a suspected cap with status filters: the parts of a capped listing add up to more.
+
+    Without paging the unfiltered listing's size is only a suspected cap. Asked per status, a
+    capped server shows more requests in all than the listing held; an uncapped one shows
+    exactly the listing, each part shorter than it.
+    """
+    listed = int(profile["cap"])
+    parts = [first]
+    for status in ("open", "closed"):
+        if status in present and status != str(first[0].get("status", "")).strip().lower():
+            reply = conn.try_get({"status": status}, f"{conn.name} probe: status={status}")
+            if isinstance(reply, str):
+                return
+            parts.append(reply)
+    ids = [set(_ids(part)) for part in parts]
+    total = len(set().union(*ids))
+    if total > listed:
+        profile["cap_known"] = True  # the listing was cut at its size
+    elif total == listed and all(len(part) < listed for part in ids) and set(present) <= {"open", "closed"}:
+        profile["cap"], profile["cap_known"] = None, False  # every request fits in one reply
