@@ -314,6 +314,8 @@ def run_sync_cli(args: argparse.Namespace) -> int:
     configured = {name: settings.source_config(name) for name in settings.source_names()}
     syncable = [n for n, cfg in configured.items() if isinstance(cfg, dict) and cfg.get("kind") in SYNC_KINDS]
     if getattr(args, "probe", None):
+        from data_sources.sync.open311_probe import run_probe_cli
+
         return run_probe_cli(args.probe, configured)
     wanted = list(dict.fromkeys(getattr(args, "sources", None) or []))
     if not wanted and not syncable:
@@ -351,41 +353,6 @@ def run_sync_cli(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     return 1 if failed else 0
-
-
-def run_probe_cli(name: str, configured: dict[str, Any]) -> int:
-    """`sync --probe SOURCE`: what an Open311 server honours, in Indonesian; stores nothing."""
-    from data_sources.sync.open311 import describe_profile
-
-    config = configured.get(name)
-    if not isinstance(config, dict) or config.get("kind") != OPEN311_KIND:
-        kinds = ", ".join(n for n, c in configured.items() if isinstance(c, dict) and c.get("kind") == OPEN311_KIND)
-        print(
-            f"Sumber {name!r} bukan sumber Open311 yang dikonfigurasi; --probe hanya untuk kind = "
-            f'"open311". Sumber Open311: {kinds or "(tidak ada)"}',
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        connector = Open311Connector(name, config)
-    except (SyncError, TypeError, ValueError) as exc:
-        print(f"Konfigurasi [sources.{name}] tidak sah: {exc}", file=sys.stderr)
-        return 2
-    try:
-        profile = connector.probe(utc_now())
-    except SyncError as exc:
-        print(f"{name}: pemeriksaan server GAGAL: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-        logger.debug("probe of %s failed", name, exc_info=True)
-        print(f"{name}: pemeriksaan server GAGAL: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        connector.close()
-    print(f"{name} ({connector.url}): yang dihormati server ({connector.calls} panggilan, tidak ada yang disimpan)")
-    for line in describe_profile(profile):
-        print(f"  - {line}")
-    return 0
 
 
 __all__ = ["SYNC_KINDS", "SyncReport", "make_connector", "run_sync_cli", "sync_source"]

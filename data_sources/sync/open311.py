@@ -456,9 +456,9 @@ class Open311Connector:
                 label = f"{self.name} {span} halaman/page {number}"
                 records = self.get({**base, self.page_param: number, self.per_page_param: size}, label)
                 self._check_window(records, start, end, label)
-                # No next-page pointer in GeoReport: read on until a page comes back short.
-                more = len(records) >= size
-                return self.page(number, self._take(records, since, until), label, number + 1 if more else None)
+                # No next-page pointer in GeoReport, and a short page may only be a cap the
+                # probe could not see: read on until a page comes back empty.
+                return self.page(number, self._take(records, since, until), label, number + 1 if records else None)
 
             yield from walk_pages(fetch, 1, max_pages=self.max_pages, warn=self._warn)
             return
@@ -493,9 +493,9 @@ class Open311Connector:
                     self._warn(f"{label} mengulang halaman sebelumnya; paging dihentikan")
                     return
                 # Records outside the period are dropped here, so an empty page of the period
-                # is not the end of the listing: only a short page is.
+                # is not the end of the listing: only an empty reply is.
                 yield self.page(number, self._take(records, since, until), label)
-                if len(records) < size:
+                if not records:
                     return
                 if newest_first and all((requested_at(r)[0] or until) < since for r in records):
                     return  # newest first: every later page is older than the period

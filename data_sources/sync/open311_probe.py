@@ -10,22 +10,29 @@ followed by a non-empty second one shows the cap). The keys written are read by
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from data_sources.store import utc_now
 from data_sources.sync.http import SyncError
 from data_sources.sync.lapor_api import iso_utc
 from data_sources.sync.open311 import (
+    KIND,
     MAX_WINDOW_DAYS,
     PROFILE_VERSION,
     Open311Connector,
+    describe_profile,
     inside,
     request_id,
     requested_at,
     services_map,
 )
+
+logger = logging.getLogger(__name__)
 
 PROBE_PAGE = 2  # page size of the paging test
 FIELDS = ("service_code", "service_name", "agency_responsible", "expected_datetime", "updated_datetime")
@@ -284,3 +291,36 @@ def _cap_by_status(
         profile["cap_known"] = True  # the listing was cut at its size
     elif total == listed and all(len(part) < listed for part in ids) and set(present) <= {"open", "closed"}:
         profile["cap"], profile["cap_known"] = None, False  # every request fits in one reply
+
+
+def run_probe_cli(name: str, configured: dict[str, Any]) -> int:
+    """`sync --probe SOURCE`: what an Open311 server honours, in Indonesian; stores nothing."""
+    config = configured.get(name)
+    if not isinstance(config, dict) or config.get("kind") != KIND:
+        kinds = ", ".join(n for n, c in configured.items() if isinstance(c, dict) and c.get("kind") == KIND)
+        print(
+            f"Sumber {name!r} bukan sumber Open311 yang dikonfigurasi; --probe hanya untuk kind = "
+            f'"open311". Sumber Open311: {kinds or "(tidak ada)"}',
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        connector = Open311Connector(name, config)
+    except (SyncError, TypeError, ValueError) as exc:
+        print(f"Konfigurasi [sources.{name}] tidak sah: {exc}", file=sys.stderr)
+        return 2
+    try:
+        profile = connector.probe(utc_now())
+    except SyncError as exc:
+        print(f"{name}: pemeriksaan server GAGAL: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+        logger.debug("probe of %s failed", name, exc_info=True)
+        print(f"{name}: pemeriksaan server GAGAL: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        connector.close()
+    print(f"{name} ({connector.url}): yang dihormati server ({connector.calls} panggilan, tidak ada yang disimpan)")
+    for line in describe_profile(profile):
+        print(f"  - {line}")
+    return 0
