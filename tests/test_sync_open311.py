@@ -342,6 +342,22 @@ def unreadable(d: Deviations) -> bool:
     return d.cap is not None and d.paging != "honoured" and d.dates == "ignored"
 
 
+def assert_fields_mapped(store, records: list[dict], d: Deviations) -> None:
+    """Category, OPD, closing and deadline of every stored request, whatever the server dropped."""
+    got = {
+        r["tracking_id"]: r
+        for r in store.execute("SELECT tracking_id, category, opd, status, closed_at, expected_at FROM complaints").dicts()
+    }
+    for r in records:
+        row = got[r["service_request_id"]]
+        assert row["category"] == (None if d.drop_service else r["service_name"])
+        agency_dropped = d.drop_agency and r["_citizen"]
+        assert row["opd"] == (None if agency_dropped else r["agency_responsible"])
+        assert row["status"] == ("selesai" if r["status"] == "closed" else "proses")
+        assert (row["closed_at"] is None) == (r["status"] != "closed")
+        assert (row["expected_at"] is None) == (d.no_expected or r["expected_datetime"] is None)
+
+
 STRUCTURAL = [
     Deviations(paging=p, dates=dt, cap=cap, newest_first=(i % 2 == 0))
     for i, (p, dt, cap) in enumerate(
@@ -374,6 +390,18 @@ REAL_WORLD = [
 ]
 
 
+def test_the_independent_servers_deviations_sync_completely_on_both_databases(db_url):
+    store = make_store(db_url)
+    records = make_requests(N)
+    with GeoReportServer(records, REAL_WORLD[0]) as server:
+        report = sync_source(store, "city", server_config(server), now=SYNC_NOW)
+    assert report.ok, report.summary()
+    assert stored_ids(store) == sorted(r["service_request_id"] for r in records)
+    assert f"lengkap: {N} dari {N} permintaan" in report.summary()
+    assert_fields_mapped(store, records, REAL_WORLD[0])
+    store.dispose()
+
+
 @pytest.mark.parametrize("deviations", STRUCTURAL + FIELD_SWITCHES + REAL_WORLD, ids=Deviations.switches)
 def test_every_request_is_stored_exactly_once_or_the_run_fails_with_the_reason(sqlite_store, deviations):
     records = make_requests(N)
@@ -391,6 +419,7 @@ def test_every_request_is_stored_exactly_once_or_the_run_fails_with_the_reason(s
         assert stored_ids(sqlite_store) == sorted(r["service_request_id"] for r in records)
         assert (first.read, first.stored, first.quarantined) == (N, N, 0)
         assert f"lengkap: {N} dari {N} permintaan" in first.summary()
+        assert_fields_mapped(sqlite_store, records, deviations)
         # a day later: one new request, and an old open one closed on the server
         records.append(
             {**make_requests(N + 1)[-1], "requested_datetime": SYNC_NOW + timedelta(hours=3),

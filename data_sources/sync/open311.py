@@ -615,12 +615,16 @@ class Open311Connector:
         line = f"lengkap: {_n(got)} dari {_n(len(listed))} permintaan yang dicantumkan server untuk periode ini tersimpan"
         if missing:
             q = schema.quarantine.c
-            quarantined = {
-                row[0]
-                for row in store.execute(
-                    select(q.tracking_id).where(q.source_id == source_id, q.tracking_id.in_(sorted(missing)))
-                ).rows
-            }
+            wanted = sorted(missing)
+            quarantined = set()
+            for start in range(0, len(wanted), 500):  # within every database's parameter limit
+                chunk = wanted[start : start + 500]
+                quarantined |= {
+                    row[0]
+                    for row in store.execute(
+                        select(q.tracking_id).where(q.source_id == source_id, q.tracking_id.in_(chunk))
+                    ).rows
+                }
             lost = missing - quarantined
             line = f"{_n(got)} dari {_n(len(listed))} permintaan yang dicantumkan server untuk periode ini tersimpan"
             if quarantined & missing:
