@@ -91,6 +91,10 @@ def paged(profile: Mapping[str, Any]) -> bool:
     return profile.get("paging") in ("honoured", "unknown")
 
 
+class NotAListError(SyncError):
+    """A 2xx answer that is JSON but not a list of requests (an error object, say)."""
+
+
 class LooksWrong(SyncError):
     """A reply that contradicts the profile (requests outside the window, requests missed)."""
 
@@ -276,12 +280,8 @@ class Open311Connector:
             return self.get(params, label, url=url)
         except AuthError:
             raise
-        except (HttpStatusError, InvalidJsonError) as exc:
+        except (HttpStatusError, InvalidJsonError, NotAListError) as exc:
             return str(exc)
-        except SyncError as exc:
-            if "bukan daftar JSON" in str(exc):
-                return str(exc)
-            raise
 
     @property
     def services_url(self) -> str:
@@ -295,7 +295,7 @@ class Open311Connector:
         if isinstance(data, Mapping) and isinstance(data.get("service_requests"), list):
             return data["service_requests"]  # some servers wrap the list
         if not isinstance(data, list):
-            raise SyncError(f"{label}: jawaban bukan daftar JSON / answer is not a JSON list")
+            raise NotAListError(f"{label}: jawaban bukan daftar JSON / answer is not a JSON list")
         return data
 
     def window_params(self, start: datetime, end: datetime, profile: Mapping[str, Any]) -> dict[str, str]:
