@@ -499,6 +499,7 @@ def test_the_run_records_what_it_asked_what_it_got_and_what_it_concluded(sqlite_
     detail = sqlite_store.execute(f"SELECT detail FROM runs WHERE id = {report.run_id}").scalar()
     assert "server diperiksa (probe)" in detail and "filter tanggal diabaikan" in detail  # concluded
     assert "ditanyakan:" in detail and "panggilan" in detail  # asked
+    assert f"didapat: {N} permintaan periode ini" in detail  # got
     assert f"lengkap: {N} dari {N} permintaan" in detail  # got, and complete
     assert "lengkap: 130 dari 130" in report.summary()
 

@@ -76,6 +76,7 @@ PROFILE_VERSION = 1
 PROFILE_KEY = "open311.profile.{name}"
 # Columns the store gains with the `estimates` branch; carried on the frame from now on.
 EXTRA_COLUMNS = ("completion_due_at",)
+FRAME_COLUMNS = list(dict.fromkeys([*CANONICAL_COLUMNS, *EXTRA_COLUMNS]))  # once, after the merge too
 MIN_SPLIT = timedelta(seconds=1)  # a window is not halved below this
 # A server that states times without an offset states them in its own zone: allow for it.
 NAIVE_SLACK = timedelta(hours=14)
@@ -245,6 +246,7 @@ class Open311Connector:
         self.calls = 0
         self.repaired = False
         self.last_repaired = False
+        self.refreshed = 0
         self.services: dict[str, str] | None = None
         self.unmapped: Counter[str] = Counter()
         self.listed: dict[str, datetime | None] = {}  # ids the server listed for the period
@@ -368,11 +370,16 @@ class Open311Connector:
                 profile = self.probe(until)
                 probed = True
                 note("server diperiksa ulang (probe): " + "; ".join(describe_profile(profile)))
-        note(f"ditanyakan: {self.calls} panggilan ({self._strategy(profile)})")
-        if self.repaired:
-            profile["leading_zero_json"] = True
+        period_calls, self.refreshed = self.calls, 0
         if self.refresh_open and store is not None and source_id is not None:
             yield from self._batched(self._refresh_pages(store, source_id, since, until, profile))
+        line = f"ditanyakan: {period_calls} panggilan ({self._strategy(profile)})"
+        if self.calls > period_calls:
+            line += f" dan {self.calls - period_calls} panggilan per id"
+        line += f"; didapat: {_n(len(self.listed))} permintaan periode ini"
+        note(line + (f", {_n(self.refreshed)} permintaan terbuka lama diperbarui" if self.refreshed else ""))
+        if self.repaired:
+            profile["leading_zero_json"] = True
         if store is not None and source_id is not None:
             profile["completeness"] = self._completeness(store, source_id, since, until, note)
         if self.unmapped:
@@ -576,6 +583,7 @@ class Open311Connector:
                     self._warn(f"{label}: server mengabaikan daftar service_request_id; dibaca satu per satu")
                     ids = ids[start:]
                     break
+                self.refreshed += len(records)
                 yield self.page(index, records, label)
             else:
                 return
@@ -594,7 +602,9 @@ class Open311Connector:
                     self._warn(f"{label}: {found}; permintaan terbuka lama tidak diperbarui")
                     return
                 continue  # one request gone from the server: nothing to update
-            yield self.page(index, [r for r in found if request_id(r) == rid], label)
+            found = [r for r in found if request_id(r) == rid]
+            self.refreshed += len(found)
+            yield self.page(index, found, label)
 
     def _completeness(
         self, store: Any, source_id: int, since: datetime, until: datetime, note: Callable[[str], None]
@@ -668,7 +678,7 @@ class Open311Connector:
                 continue
             rows.append(self.to_record(record))
             reasons.append(None)
-        return pd.DataFrame.from_records(rows, columns=[*CANONICAL_COLUMNS, *EXTRA_COLUMNS]), reasons
+        return pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS), reasons
 
     def to_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """One request as canonical raw values (absent and null fields read alike)."""
