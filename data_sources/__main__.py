@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sync", help="pull from the configured API sources, incrementally")
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="source names (default: all)")
+    p.add_argument(
+        "--probe", metavar="SOURCE",
+        help="print what an Open311 server honours (paging, date windows, filters); stores nothing",
+    )
     p.add_argument("--db", help="database URL")
 
     p = sub.add_parser("demo", help="fill the store with realistic demo data")

@@ -1,9 +1,12 @@
 """Data (analysts): sources and their last import or sync, upload, quarantine, OPD names and aliases,
 OPD contacts and the morning messages."""
 
+from datetime import datetime
+
 import streamlit as st
 
 from access import audit
+from data_sources.sync.open311 import source_profile
 from ui import data, notify_admin, page
 from ui import format as fmt
 
@@ -29,6 +32,18 @@ else:
         }),
         hide_index=True, key="data_sources",
     )
+
+# --- Open311 servers: what each honours (data_sources.sync.open311; branch open311) ---
+for name in ([] if sources.empty else sources.loc[sources["kind"] == "open311", "name"]):
+    profile = source_profile(data.store(), name)
+    with st.expander(f"Server Open311 {name}: yang dihormati"):
+        if not profile:
+            st.caption("Belum diperiksa: sinkronisasi pertama memeriksanya (`sync --probe` menampilkannya).")
+        else:
+            st.caption(f"Diperiksa {fmt.moment(datetime.fromisoformat(profile['probed_at']), tz)}"
+                       if profile.get("probed_at") else "Belum diperiksa (probe = false).")
+            st.text("\n".join(f"- {line}" for line in [*profile["summary"], profile.get("completeness") or ""] if line))
+# --- end Open311 ---
 
 st.subheader("Unggah berkas")
 with st.form("data_upload", clear_on_submit=True):

@@ -66,6 +66,8 @@ class SyncReport:
     duplicates: int = 0  # identical records seen again on a later page, skipped
     watermark: str | None = None  # the watermark after the run
     warnings: list[str] = field(default_factory=list)
+    # What the run asked, got and concluded (Open311: the probe, the calls, "N dari N").
+    notes: list[str] = field(default_factory=list)
     error: str | None = None
     demo_removed: int = 0  # demo complaints removed by this first real sync (DATA.md)
 
@@ -82,6 +84,8 @@ class SyncReport:
             line += f", {self.duplicates} duplikat dilewati/duplicates skipped"
         if self.demo_removed:
             line += f"\n  {demo_removed_message(self.demo_removed)}"
+        for item in self.notes:
+            line += f"\n  {item}"
         for warning in self.warnings:
             line += f"\n  peringatan/warning: {warning}"
         if self.error:
@@ -92,6 +96,7 @@ class SyncReport:
         parts = [f"pages={self.pages}", f"duplicates={self.duplicates}"]
         if self.watermark:
             parts.append(f"watermark={self.watermark}")
+        parts += self.notes
         parts += [f"warning: {w}" for w in self.warnings]
         return "; ".join(parts)
 
@@ -233,7 +238,12 @@ def sync_source(
     status = "failed"
     try:
         for page in connector.pages(
-            since, until, warn=report.warnings.append, store=store, source_id=source_id
+            since,
+            until,
+            warn=report.warnings.append,
+            store=store,
+            source_id=source_id,
+            note=report.notes.append,
         ):
             run.take(page)
         overlap = timedelta(seconds=float(config.get("overlap_seconds", DEFAULT_OVERLAP_SECONDS)))
@@ -319,6 +329,10 @@ def run_sync_cli(args: argparse.Namespace) -> int:
         return 2
     configured = {name: settings.source_config(name) for name in settings.source_names()}
     syncable = [n for n, cfg in configured.items() if isinstance(cfg, dict) and cfg.get("kind") in SYNC_KINDS]
+    if getattr(args, "probe", None):
+        from data_sources.sync.open311_probe import run_probe_cli
+
+        return run_probe_cli(args.probe, configured)
     wanted = list(dict.fromkeys(getattr(args, "sources", None) or []))
     if not wanted and not syncable:
         print(NO_SOURCES, file=sys.stderr)
