@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 # Alembic announces its plugins at import and migrations at open; that chatter is for
 # developers, the operator of the command line sees the import summary only.
@@ -42,7 +43,7 @@ from data_sources.mapping import Mapping, MappingError, load_mapping, missing_he
 from data_sources.mapping import translate as mapping_translate
 from data_sources.readers import CHUNK_ROWS, RawChunk, Table, UnreadableFile, open_table
 from data_sources.schema import from_micros
-from data_sources.store import QuarantinedRow, Store, utc_now
+from data_sources.store import QuarantinedRow, Store, is_lock_timeout, utc_now
 
 FORMATS = ("canonical", "lapor-export", "auto")
 DEFAULT_SOURCE = {"canonical": "canonical", "lapor-export": "lapor-export"}
@@ -99,6 +100,36 @@ def import_file(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    try:
+        return _import_file(store, path, fmt=fmt, source=source, mapping=mapping, filename=filename,
+                            chunk_rows=chunk_rows, background=background)
+    except SQLAlchemyError as exc:  # outside a batch (the source, the run): a message, not a traceback
+        raise ImportFailed(f"Impor tidak dapat dimulai: {database_problem(exc, store)}") from exc
+
+
+def database_problem(exc: BaseException, store: Store) -> str:
+    """A database error told for people: a lock wait that timed out says who to wait for."""
+    if is_lock_timeout(exc):
+        seconds = store.settings.db_lock_timeout_seconds
+        return (
+            f"Basis data sedang dikunci oleh proses lain (impor atau sinkronisasi lain yang belum "
+            f"selesai) lebih dari {seconds:g} detik. Tidak ada yang setengah tersimpan: tunggu "
+            "proses itu selesai, lalu impor ulang berkas ini."
+        )
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+def _import_file(
+    store: Store,
+    path: str | Path | IO[bytes],
+    *,
+    fmt: str,
+    source: str | None,
+    mapping: str | Path | Mapping | None,
+    filename: str | None,
+    chunk_rows: int,
+    background: bool | None,
+) -> ImportReport:
     name = filename or (str(path) if isinstance(path, str | Path) else getattr(path, "name", "") or "upload")
     timezone = store.settings.kpi.timezone
     started = utc_now()
@@ -194,7 +225,7 @@ def import_file(
                          error=_db_text(f"{exc.__class__.__name__}: {exc}"))
         raise ImportFailed(
             f"Impor berhenti setelah {report.rows_read} baris "
-            f"({report.rows_stored} tersimpan): {exc.__class__.__name__}: {exc}"
+            f"({report.rows_stored} tersimpan): {database_problem(exc, store)}"
         ) from exc
     if skipped_existing:
         report.messages.append(
