@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Generator
 from contextlib import closing
@@ -32,7 +33,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from data_sources import schema
 from data_sources.ahead import can_run_ahead, run_ahead
-from data_sources.canonical import CANONICAL_COLUMNS, REDACTED, validate_records
+from data_sources.canonical import AGAIN_FILE, CANONICAL_COLUMNS, REDACTED, validate_records
 from data_sources.lapor_export import (
     check_header,
     snapshot_from_filename,
@@ -249,6 +250,7 @@ class _Layout:
     lapor: Any = None
     mapping: Mapping | None = None
     canonical_names: dict[str, str] | None = None  # source header -> canonical column
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column -> the file's header
 
 
 def _db_text(text: str) -> str:
@@ -263,7 +265,30 @@ def _headers(names: list[str], limit: int = 30) -> str:
     return ", ".join(shown) + more
 
 
+# Words that mark a column as the reporter's identity or contact, whatever the spelling:
+# "Nama Pelapor", "reporter name", "Reporter_Name", "Email Pelapor", "No. HP Pelapor".
+_REPORTER_WORDS = frozenset({"pelapor", "reporter"})
+
+
+def is_reporter_header(name: str) -> bool:
+    """Whether a column header names the reporter (case, spaces, underscores and dots folded)."""
+    words = re.sub(r"[^a-z0-9]+", " ", str(name).lower()).split()
+    return any(w in _REPORTER_WORDS for w in words)
+
+
+def _private(header: list[str], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """Every header to hide in the quarantine: those the layout maps to reporter_name, and any
+    other that names the reporter (a second reporter column is hidden too)."""
+    return tuple(dict.fromkeys([*declared, *(h for h in header if is_reporter_header(h))]))
+
+
 def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
+    layout = _layout_of(table, fmt, mapping)
+    layout.private_headers = _private(table.header, layout.private_headers)
+    return layout
+
+
+def _layout_of(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
     header = table.header
     if mapping is not None:
         missing = missing_headers(mapping, header)
@@ -277,7 +302,8 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
         if unused:
             messages.append("Kolom tanpa pemetaan diabaikan: " + _headers(unused))
         private = tuple(h for c, h in mapping.columns.items() if c == "reporter_name")
-        return _Layout("mapped", mapping.default_source, messages, private, mapping=mapping)
+        return _Layout("mapped", mapping.default_source, messages, private, mapping=mapping,
+                       headers=dict(mapping.columns))
     if fmt == "lapor-export" or (fmt == "auto" and table.is_lapor_export):
         check = check_header(header)
         if check.missing:
@@ -288,7 +314,9 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
         if check.unknown:
             messages.append("Kolom tidak dikenal diabaikan: " + _headers(check.unknown))
         private = tuple(h for h, target in check.columns.items() if target == "reporter_name")
-        return _Layout("lapor-export", "lapor-export", messages, private, lapor=check)
+        helpers = {"_date": "submitted_at", "_status": "status"}
+        headers = {helpers.get(target, target): h for h, target in check.columns.items()}
+        return _Layout("lapor-export", "lapor-export", messages, private, lapor=check, headers=headers)
     names: dict[str, str] = {}
     unknown: list[str] = []
     for h in header:
@@ -310,7 +338,8 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
     if absent:
         messages.append("Kolom wajib tidak ada (baris akan dikarantina): " + ", ".join(absent))
     private = tuple(h for h, c in names.items() if c == "reporter_name")
-    return _Layout("canonical", "canonical", messages, private, canonical_names=names)
+    return _Layout("canonical", "canonical", messages, private, canonical_names=names,
+                   headers={c: h for h, c in names.items()})
 
 
 @dataclass
@@ -320,6 +349,7 @@ class _Prepared:
     valid: pd.DataFrame
     quarantined: list[QuarantinedRow]
     rows: int  # rows read (valid + quarantined)
+    notes: list[str] = field(default_factory=list)  # what the reader noticed (for the report)
 
 
 def _prepare_chunk(
@@ -337,7 +367,7 @@ def _prepare_chunk(
         extra = None
     valid, quarantined = validate_records(
         canon, timezone=timezone, record_numbers=chunk.record_numbers,
-        date_format=date_format, extra_reasons=extra,
+        date_format=date_format, extra_reasons=extra, headers=layout.headers, again=AGAIN_FILE,
     )
     # The quarantine shows the row as the file had it, with the reporter's identity hidden.
     position = {number: pos for pos, number in enumerate(chunk.record_numbers)}
@@ -348,7 +378,7 @@ def _prepare_chunk(
     quarantined = [
         QuarantinedRow(b.record_no, b.reason, _redact(b.raw, layout.private_headers)) for b in chunk.bad_rows
     ] + quarantined
-    return _Prepared(valid, quarantined, chunk.rows)
+    return _Prepared(valid, quarantined, chunk.rows, list(chunk.notes))
 
 
 def _store_chunk(
@@ -370,6 +400,7 @@ def _store_chunk(
         report.history_added += result.history_added
     report.quarantine_added += quarantine_once(store, source_id, run_id, prepared.quarantined)
     report.rows_read += prepared.rows
+    report.messages.extend(prepared.notes)
     # A later row of the same complaint in one file updates it: every valid row was applied.
     report.rows_stored += len(valid) + skipped
     report.rows_quarantined += len(prepared.quarantined)
