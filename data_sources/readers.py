@@ -383,7 +383,7 @@ def _sheet_rows(workbook: Any, sheet: Any) -> Iterator[tuple[int, list[Any] | Ba
                 if cell["column"] <= len(values):
                     values[cell["column"] - 1] = cell["value"]
             if width > MAX_COLUMNS:  # refused on its real width, only a sample kept
-                yield number, BadRow(number, f"baris punya {width:,} sel, paling banyak {MAX_COLUMNS:,}",
+                yield number, BadRow(number, _too_many_cells_reason(width),
                                      {"_sel_pertama": [str(v)[:200] for v in values[:20]]})
                 continue
             yield number, values
