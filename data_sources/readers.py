@@ -160,6 +160,7 @@ class _BoundedLines:
         self.count = 0
         self.record: list[str] = []
         self.pending: list[str] = []
+        self._split: list[bytes] = []  # the rest of a byte line that held a lone \r
         self.fallback: list[int] = []
         self._fallback_seen: set[int] = set()
 
@@ -176,17 +177,25 @@ class _BoundedLines:
             self.count += 1
             self.record.append(line)
             return line
-        raw = self.stream.readline(self.limit + 1)
-        if not raw:
-            raise StopIteration
+        if self._split:
+            raw = self._split.pop(0)
+        else:
+            raw = self.stream.readline(self.limit + 1)
+            if not raw:
+                raise StopIteration
+            if len(raw) > self.limit:
+                self.count += 1
+                length = len(raw)
+                newline = "\n" if isinstance(raw, str) else b"\n"
+                while raw and not raw.endswith(newline):
+                    raw = self.stream.readline(self.limit)
+                    length += len(raw)
+                raise csv.Error(f"baris lebih dari {self.limit:,} karakter ({length:,}); tidak dibaca")
+            if isinstance(raw, bytes) and b"\r" in raw:
+                # Lines end at \r, \n or \r\n, as in text mode with newline="" (a lone \r in a cell).
+                parts = raw.splitlines(keepends=True)
+                raw, self._split = parts[0], parts[1:]
         self.count += 1
-        if len(raw) > self.limit:
-            length = len(raw)
-            newline = "\n" if isinstance(raw, str) else b"\n"
-            while raw and not raw.endswith(newline):
-                raw = self.stream.readline(self.limit)
-                length += len(raw)
-            raise csv.Error(f"baris lebih dari {self.limit:,} karakter ({length:,}); tidak dibaca")
         line = raw if isinstance(raw, str) else self._decode(raw)
         self.record.append(line)
         return line
