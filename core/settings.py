@@ -193,6 +193,10 @@ class Settings:
     max_upload_mb: int = 50  # files uploaded through the app's data page
     max_import_mb: int = 2048  # files imported on the server with `python -m data_sources import`
     cache_ttl_seconds: int = 300
+    # PostgreSQL session limits ([connections.complaints]): a lock waited for longer fails with
+    # "Basis data sedang dikunci ..."; a session idle inside a transaction longer is ended.
+    db_lock_timeout_seconds: float = 30.0
+    db_idle_in_transaction_timeout_seconds: float = 60.0
     auth_email_roles: tuple[tuple[str, str, str], ...] = ()  # (email, role, opd) for SSO
     sources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # [sources.NAME] tables
     notify: NotifySettings = field(default_factory=NotifySettings)  # [notify]: morning messages
@@ -293,6 +297,9 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     ):
         if name in app:
             kwargs[name] = app[name]
+    for name in ("lock_timeout_seconds", "idle_in_transaction_timeout_seconds"):
+        if name in conn:
+            kwargs[f"db_{name}"] = float(conn[name])
     return Settings(
         db_url=normalise_db_url(url),
         region_code=str(region.get("code", Settings.region_code)),

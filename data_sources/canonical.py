@@ -63,6 +63,33 @@ MAX_COUNT = 2**31 - 1  # INTEGER on PostgreSQL
 EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
 LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
+# How people know each column (the quarantine's reasons name it so, never by its field name).
+COLUMN_LABELS = {
+    "tracking_id": "Tracking ID", "submitted_at": "Tanggal laporan masuk",
+    "verified_at": "Waktu verifikasi", "disposed_at": "Waktu disposisi",
+    "first_response_at": "Waktu tanggapan pertama", "closed_at": "Waktu selesai",
+    "expected_at": "Perkiraan waktu selesai", "status": "Status", "status_raw": "Status",
+    "classification": "Klasifikasi", "channel": "Sumber laporan (kanal)",
+    "channel_raw": "Sumber laporan (kanal)", "category": "Kategori", "opd": "OPD",
+    "kecamatan": "Kecamatan", "kelurahan": "Kelurahan", "rating": "Rating",
+    "redisposition_count": "Jumlah disposisi ulang", "reopen_count": "Jumlah dibuka kembali",
+    "is_anonymous": "Anonim", "is_confidential": "Rahasia", "reporter_name": "Nama pelapor",
+    "title": "Judul", "body": "Isi laporan", "address": "Alamat", "region_code": "Kode wilayah",
+    "region_name": "Kota/Kabupaten", "latitude": "Lintang", "longitude": "Bujur",
+}
+AGAIN_FILE = "lalu impor ulang berkas ini"
+AGAIN_DATA = "di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
+
+
+def column_label(name: str, header: str | None = None) -> str:
+    """A column as people know it: "Tanggal laporan masuk", or with the file's own header when
+    it reads differently ("Tanggal laporan masuk (kolom submitted_at)")."""
+    label = COLUMN_LABELS.get(name, name)
+    if header is None or re.sub(r"[\s_]+", " ", header).strip().lower() == label.lower():
+        return label
+    return f"{label} (kolom {header})"
+
+
 TRUE_WORDS = frozenset({"true", "1", "ya", "y", "yes", "t", "benar"})
 FALSE_WORDS = frozenset({"false", "0", "tidak", "n", "no", "f", "salah", "-"})
 
@@ -342,6 +369,8 @@ def validate_records(
     record_numbers: Sequence[int] | None = None,
     date_format: str | None = None,
     extra_reasons: Sequence[str | None] | None = None,
+    headers: dict[str, str] | None = None,
+    again: str = AGAIN_DATA,
 ) -> tuple[pd.DataFrame, list[QuarantinedRow]]:
     """Split raw canonical rows into valid records (typed for `Store.write_complaints`) and rows
     set aside with their reasons (DATA.md rules). Every input row ends up in exactly one of them.
@@ -350,7 +379,15 @@ def validate_records(
     `record_numbers` are the rows' line or record numbers for the quarantine (default 1..n).
     `extra_reasons` (one per row, None when fine) carries format-specific findings, such as a
     LAPOR! status with no mapping, so they are reported together with the generic ones.
+    Reasons are plain Indonesian with the next step: each column named as people know it, with
+    the file's own header (`headers`: canonical column -> header) where it differs, ending with
+    `again` (what to do once fixed: `AGAIN_FILE` for a file, `AGAIN_DATA` for an API).
     """
+    headers = headers or {}
+
+    def label(name: str) -> str:
+        return column_label(name, headers.get(name))
+
     n = len(raw)
     frame = raw.reset_index(drop=True)
     numbers = list(record_numbers) if record_numbers is not None else list(range(1, n + 1))
@@ -382,20 +419,24 @@ def validate_records(
     for name in TEXT_COLUMNS:
         out[name] = column(name)
     tracking = out["tracking_id"]
-    problems.add(tracking.isna(), "tracking_id kosong")
+    problems.add(tracking.isna(), f"{label('tracking_id')} kosong: isi {label('tracking_id')} laporan ini {again}")
     for name, limit in TEXT_LIMITS.items():
         if name not in out:
             continue
         lengths = out[name].str.len()
         too_long = (lengths > limit).fillna(False).to_numpy(dtype=bool)
-        problems.add(too_long, f"{name} lebih dari {limit} karakter")
+        problems.add(too_long, f"{label(name)} lebih dari {limit} karakter: persingkat isinya {again}")
     # PostgreSQL refuses NUL in text; such a cell is a broken export, never a real value.
     for name in frame.columns:
         if name not in CANONICAL_COLUMNS or name in TIMESTAMP_COLUMNS:
             continue
         text = out[name] if name in TEXT_COLUMNS else column(name)
         has_nul = text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
-        problems.add(has_nul, f"{name} berisi karakter NUL")
+        problems.add(
+            has_nul,
+            f"{label(name)} berisi karakter NUL (tanda berkas atau data rusak): ambil ulang datanya dari "
+            f"sumbernya {again}",
+        )
 
     # Timestamps.
     raw_times: dict[str, pd.Series] = {}
@@ -408,29 +449,42 @@ def validate_records(
         problems.add(
             unparsed,
             lambda pos, name=name, text=text: (
-                f"{name} bukan tanggal/waktu yang valid: {_short(text.iat[pos])}"
+                f"{label(name)} bukan tanggal yang dikenali ({_short(text.iat[pos])}): perbaiki tanggalnya "
+                f"(mis. 2026-01-31 14:05 atau 31/01/2026 14:05) {again}"
             ),
         )
         out_of_range = parsed.notna().to_numpy() & ((parsed < EARLIEST) | (parsed >= LATEST)).fillna(False).to_numpy(dtype=bool)
         problems.add(
             out_of_range,
-            lambda pos, name=name, text=text: f"{name} di luar rentang 1970-2099: {_short(text.iat[pos])}",
+            lambda pos, name=name, text=text: (
+                f"{label(name)} di luar tahun 1970-2099 ({_short(text.iat[pos])}): periksa tahunnya {again}"
+            ),
         )
         out[name] = parsed.where(~pd.Series(out_of_range, index=parsed.index), pd.NaT)
     problems.add(
-        raw_times["submitted_at"].isna().to_numpy(), "submitted_at kosong"
+        raw_times["submitted_at"].isna().to_numpy(),
+        f"{label('submitted_at')} kosong: isi tanggal laporan masuk {again}",
     )
     submitted = out["submitted_at"]
     for name in STAGE_COLUMNS:
         before = (out[name] < submitted).fillna(False).to_numpy(dtype=bool)
-        problems.add(before, f"{name} sebelum submitted_at")
+        problems.add(
+            before,
+            f"{label(name)} lebih awal dari {label('submitted_at')}: periksa kedua tanggalnya {again}",
+        )
 
     # Status: canonical words only (sources with their own wording translate first).
     status_text = column("status")
     status = status_text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    problems.add(status_text.isna().to_numpy(), "status kosong")
+    problems.add(status_text.isna().to_numpy(), f"{label('status')} kosong: isi status laporan {again}")
     unknown_status = status.notna().to_numpy() & ~status.isin(STATUSES).to_numpy()
-    problems.add(unknown_status, lambda pos: f"status tidak dikenal: {_short(status_text.iat[pos])}")
+    problems.add(
+        unknown_status,
+        lambda pos: (
+            f"{label('status')} tidak dikenal ({_short(status_text.iat[pos])}): pakai salah satu dari "
+            f"{', '.join(STATUSES)}, {again}"
+        ),
+    )
     out["status"] = _objects(status)
     out["status_raw"] = out["status_raw"].where(out["status_raw"].notna(), status_text)
 
@@ -439,7 +493,13 @@ def validate_records(
     class_lookup = {v: normalise_classification(v) for v in class_text.dropna().unique()}
     classification = class_text.map(class_lookup).astype(STRING)
     bad_class = classification.notna().to_numpy() & ~classification.isin(CLASSIFICATIONS).to_numpy()
-    problems.add(bad_class, lambda pos: f"klasifikasi tidak dikenal: {_short(class_text.iat[pos])}")
+    problems.add(
+        bad_class,
+        lambda pos: (
+            f"{label('classification')} tidak dikenal ({_short(class_text.iat[pos])}): pakai salah satu "
+            f"dari {', '.join(c.replace('_', ' ') for c in CLASSIFICATIONS)}, atau kosongkan, {again}"
+        ),
+    )
     out["classification"] = _objects(classification)
 
     # Channel: canonical list, anything else `lainnya` with the raw value kept.
@@ -450,7 +510,10 @@ def validate_records(
     out["channel_raw"] = out["channel_raw"].where(out["channel_raw"].notna(), derived_raw)
     if "channel_raw" in TEXT_LIMITS:
         too_long = (derived_raw.str.len() > TEXT_LIMITS["channel_raw"]).fillna(False).to_numpy(dtype=bool)
-        problems.add(too_long, f"channel lebih dari {TEXT_LIMITS['channel_raw']} karakter")
+        problems.add(
+            too_long,
+            f"{label('channel')} lebih dari {TEXT_LIMITS['channel_raw']} karakter: persingkat isinya {again}",
+        )
 
     # Rating: an integer 1-5.
     rating_text = column("rating")
@@ -459,7 +522,13 @@ def validate_records(
     num = rating_num.to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         ok = ~np.isnan(num) & (np.floor(num) == num) & (num >= 1) & (num <= 5)
-    problems.add(given & ~ok, lambda pos: f"rating harus bilangan bulat 1-5: {_short(rating_text.iat[pos])}")
+    problems.add(
+        given & ~ok,
+        lambda pos: (
+            f"{label('rating')} harus bilangan bulat 1 sampai 5 ({_short(rating_text.iat[pos])}): perbaiki "
+            f"atau kosongkan {again}"
+        ),
+    )
     out["rating"] = pd.Series(
         [int(v) if good else None for v, good in zip(num.tolist(), ok.tolist(), strict=True)],
         dtype=object,
@@ -474,7 +543,10 @@ def validate_records(
             ok = ~np.isnan(num) & (np.floor(num) == num) & (num >= 0) & (num <= MAX_COUNT)
         problems.add(
             given & ~ok,
-            lambda pos, name=name, text=text: f"{name} harus bilangan bulat >= 0: {_short(text.iat[pos])}",
+            lambda pos, name=name, text=text: (
+                f"{label(name)} harus bilangan bulat 0 atau lebih ({_short(text.iat[pos])}): perbaiki atau "
+                f"kosongkan {again}"
+            ),
         )
         out[name] = pd.Series(np.where(given & ok, np.nan_to_num(num), 0).astype("int64"))
 
@@ -487,7 +559,9 @@ def validate_records(
         given = text.notna().to_numpy()
         problems.add(
             given & ~is_true & ~is_false,
-            lambda pos, name=name, text=text: f"{name} bukan nilai ya/tidak: {_short(text.iat[pos])}",
+            lambda pos, name=name, text=text: (
+                f"{label(name)} harus ya atau tidak ({_short(text.iat[pos])}): perbaiki atau kosongkan {again}"
+            ),
         )
         out[name] = pd.Series(is_true, dtype=bool)
 
@@ -500,7 +574,10 @@ def validate_records(
             ok = np.isfinite(num) & (np.abs(num) <= bound)
         problems.add(
             given & ~ok,
-            lambda pos, name=name, text=text: f"{name} bukan koordinat yang valid: {_short(text.iat[pos])}",
+            lambda pos, name=name, text=text: (
+                f"{label(name)} bukan koordinat yang valid ({_short(text.iat[pos])}): perbaiki atau kosongkan "
+                f"{again}"
+            ),
         )
         out[name] = pd.Series(np.where(given & ok, num, np.nan), dtype="float64")
 
@@ -528,7 +605,7 @@ def validate_records(
 
 
 __all__ = [
-    "BOOL_COLUMNS", "CANONICAL_COLUMNS", "CHANNELS", "COUNT_COLUMNS", "REQUIRED_COLUMNS",
-    "TIMESTAMP_COLUMNS", "cell_text", "english_months", "normalise_channel",
+    "AGAIN_DATA", "AGAIN_FILE", "BOOL_COLUMNS", "CANONICAL_COLUMNS", "CHANNELS", "COLUMN_LABELS", "COUNT_COLUMNS", "REQUIRED_COLUMNS",
+    "TIMESTAMP_COLUMNS", "cell_text", "column_label", "english_months", "normalise_channel",
     "normalise_classification", "parse_timestamp_series", "validate_records",
 ]

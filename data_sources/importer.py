@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Generator
 from contextlib import closing
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 # Alembic announces its plugins at import and migrations at open; that chatter is for
 # developers, the operator of the command line sees the import summary only.
@@ -31,7 +33,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from data_sources import schema
 from data_sources.ahead import can_run_ahead, run_ahead
-from data_sources.canonical import CANONICAL_COLUMNS, REDACTED, validate_records
+from data_sources.canonical import AGAIN_FILE, CANONICAL_COLUMNS, REDACTED, validate_records
 from data_sources.demo import DemoRemoval, demo_source_refused_message, is_demo_source_name
 from data_sources.lapor_export import (
     check_header,
@@ -43,7 +45,7 @@ from data_sources.mapping import Mapping, MappingError, load_mapping, missing_he
 from data_sources.mapping import translate as mapping_translate
 from data_sources.readers import CHUNK_ROWS, RawChunk, Table, UnreadableFile, open_table
 from data_sources.schema import from_micros
-from data_sources.store import QuarantinedRow, Store, utc_now
+from data_sources.store import QuarantinedRow, Store, is_lock_timeout, utc_now
 
 FORMATS = ("canonical", "lapor-export", "auto")
 DEFAULT_SOURCE = {"canonical": "canonical", "lapor-export": "lapor-export"}
@@ -107,6 +109,36 @@ def import_file(
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     if source is not None and is_demo_source_name(store, source):
         raise SourceRefused(demo_source_refused_message(source))
+    try:
+        return _import_file(store, path, fmt=fmt, source=source, mapping=mapping, filename=filename,
+                            chunk_rows=chunk_rows, background=background)
+    except SQLAlchemyError as exc:  # outside a batch (the source, the run): a message, not a traceback
+        raise ImportFailed(f"Impor tidak dapat dimulai: {database_problem(exc, store)}") from exc
+
+
+def database_problem(exc: BaseException, store: Store) -> str:
+    """A database error told for people: a lock wait that timed out says who to wait for."""
+    if is_lock_timeout(exc):
+        seconds = store.settings.db_lock_timeout_seconds
+        return (
+            f"Basis data sedang dikunci oleh proses lain (impor atau sinkronisasi lain yang belum "
+            f"selesai) lebih dari {seconds:g} detik. Tidak ada yang setengah tersimpan: tunggu "
+            "proses itu selesai, lalu impor ulang berkas ini."
+        )
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+def _import_file(
+    store: Store,
+    path: str | Path | IO[bytes],
+    *,
+    fmt: str,
+    source: str | None,
+    mapping: str | Path | Mapping | None,
+    filename: str | None,
+    chunk_rows: int,
+    background: bool | None,
+) -> ImportReport:
     name = filename or (str(path) if isinstance(path, str | Path) else getattr(path, "name", "") or "upload")
     timezone = store.settings.kpi.timezone
     started = utc_now()
@@ -206,7 +238,7 @@ def import_file(
                          error=_db_text(f"{exc.__class__.__name__}: {exc}"))
         raise ImportFailed(
             f"Impor berhenti setelah {report.rows_read} baris "
-            f"({report.rows_stored} tersimpan): {exc.__class__.__name__}: {exc}"
+            f"({report.rows_stored} tersimpan): {database_problem(exc, store)}"
         ) from exc
     if demo_removal.message:
         report.demo_removed = demo_removal.removed
@@ -233,6 +265,7 @@ class _Layout:
     lapor: Any = None
     mapping: Mapping | None = None
     canonical_names: dict[str, str] | None = None  # source header -> canonical column
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column -> the file's header
 
 
 def _db_text(text: str) -> str:
@@ -247,7 +280,30 @@ def _headers(names: list[str], limit: int = 30) -> str:
     return ", ".join(shown) + more
 
 
+# Words that mark a column as the reporter's identity or contact, whatever the spelling:
+# "Nama Pelapor", "reporter name", "Reporter_Name", "Email Pelapor", "No. HP Pelapor".
+_REPORTER_WORDS = frozenset({"pelapor", "reporter"})
+
+
+def is_reporter_header(name: str) -> bool:
+    """Whether a column header names the reporter (case, spaces, underscores and dots folded)."""
+    words = re.sub(r"[^a-z0-9]+", " ", str(name).lower()).split()
+    return any(w in _REPORTER_WORDS for w in words)
+
+
+def _private(header: list[str], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """Every header to hide in the quarantine: those the layout maps to reporter_name, and any
+    other that names the reporter (a second reporter column is hidden too)."""
+    return tuple(dict.fromkeys([*declared, *(h for h in header if is_reporter_header(h))]))
+
+
 def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
+    layout = _layout_of(table, fmt, mapping)
+    layout.private_headers = _private(table.header, layout.private_headers)
+    return layout
+
+
+def _layout_of(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
     header = table.header
     if mapping is not None:
         missing = missing_headers(mapping, header)
@@ -261,7 +317,8 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
         if unused:
             messages.append("Kolom tanpa pemetaan diabaikan: " + _headers(unused))
         private = tuple(h for c, h in mapping.columns.items() if c == "reporter_name")
-        return _Layout("mapped", mapping.default_source, messages, private, mapping=mapping)
+        return _Layout("mapped", mapping.default_source, messages, private, mapping=mapping,
+                       headers=dict(mapping.columns))
     if fmt == "lapor-export" or (fmt == "auto" and table.is_lapor_export):
         check = check_header(header)
         if check.missing:
@@ -272,7 +329,9 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
         if check.unknown:
             messages.append("Kolom tidak dikenal diabaikan: " + _headers(check.unknown))
         private = tuple(h for h, target in check.columns.items() if target == "reporter_name")
-        return _Layout("lapor-export", "lapor-export", messages, private, lapor=check)
+        helpers = {"_date": "submitted_at", "_status": "status"}
+        headers = {helpers.get(target, target): h for h, target in check.columns.items()}
+        return _Layout("lapor-export", "lapor-export", messages, private, lapor=check, headers=headers)
     names: dict[str, str] = {}
     unknown: list[str] = []
     for h in header:
@@ -294,7 +353,8 @@ def _layout(table: Table, fmt: str, mapping: Mapping | None) -> _Layout:
     if absent:
         messages.append("Kolom wajib tidak ada (baris akan dikarantina): " + ", ".join(absent))
     private = tuple(h for h, c in names.items() if c == "reporter_name")
-    return _Layout("canonical", "canonical", messages, private, canonical_names=names)
+    return _Layout("canonical", "canonical", messages, private, canonical_names=names,
+                   headers={c: h for h, c in names.items()})
 
 
 @dataclass
@@ -304,6 +364,7 @@ class _Prepared:
     valid: pd.DataFrame
     quarantined: list[QuarantinedRow]
     rows: int  # rows read (valid + quarantined)
+    notes: list[str] = field(default_factory=list)  # what the reader noticed (for the report)
 
 
 def _prepare_chunk(
@@ -321,7 +382,7 @@ def _prepare_chunk(
         extra = None
     valid, quarantined = validate_records(
         canon, timezone=timezone, record_numbers=chunk.record_numbers,
-        date_format=date_format, extra_reasons=extra,
+        date_format=date_format, extra_reasons=extra, headers=layout.headers, again=AGAIN_FILE,
     )
     # The quarantine shows the row as the file had it, with the reporter's identity hidden.
     position = {number: pos for pos, number in enumerate(chunk.record_numbers)}
@@ -332,7 +393,7 @@ def _prepare_chunk(
     quarantined = [
         QuarantinedRow(b.record_no, b.reason, _redact(b.raw, layout.private_headers)) for b in chunk.bad_rows
     ] + quarantined
-    return _Prepared(valid, quarantined, chunk.rows)
+    return _Prepared(valid, quarantined, chunk.rows, list(chunk.notes))
 
 
 def _store_chunk(
@@ -358,6 +419,7 @@ def _store_chunk(
         report.history_added += result.history_added
     report.quarantine_added += quarantine_once(store, source_id, run_id, prepared.quarantined)
     report.rows_read += prepared.rows
+    report.messages.extend(prepared.notes)
     # A later row of the same complaint in one file updates it: every valid row was applied.
     report.rows_stored += len(valid) + skipped
     report.rows_quarantined += len(prepared.quarantined)

@@ -148,9 +148,15 @@ def translate(chunk: pd.DataFrame, check: HeaderCheck) -> tuple[pd.DataFrame, li
     for pos in (not_digits | unknown_status).nonzero()[0].tolist():
         found = []
         if not_digits[pos]:
-            found.append(f"Tracking ID bukan angka: {tracking.iat[pos]!r}")
+            found.append(
+                f"Tracking ID bukan angka ({tracking.iat[pos]!r}): Tracking ID LAPOR! hanya berisi "
+                "angka; perbaiki lalu impor ulang berkas ini"
+            )
         if unknown_status[pos]:
-            found.append(f"Status Laporan tidak dikenal: {status_text.iat[pos]!r}")
+            found.append(
+                f"Status Laporan tidak dikenal ({status_text.iat[pos]!r}): dasbor belum mengenal "
+                "status ini; sampaikan ke pengelola dasbor agar ditambahkan, lalu impor ulang berkas ini"
+            )
         if found:
             reasons[pos] = "; ".join(found)
     # An unknown wording is reported above with its text; keep the canonical check from adding

@@ -139,7 +139,11 @@ def translate(chunk: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, list
         status = raw.map(uniques, na_action="ignore")
         unknown = (raw.notna() & status.isna()).to_numpy(dtype=bool)
         for pos in unknown.nonzero()[0].tolist():
-            reasons[pos] = f"status {raw.iat[pos]!r} tidak ada di tabel [status] pemetaan"
+            reasons[pos] = (
+                f"Status ({mapping.columns['status']}) {raw.iat[pos]!r} tidak ada di tabel [status] "
+                f"berkas pemetaan: tambahkan baris \"{raw.iat[pos]}\" = \"<status>\" di [status], "
+                "lalu impor ulang berkas ini"
+            )
         out["status_raw"] = raw
         # The precise reason is above; a placeholder keeps the generic check from adding a vaguer one.
         out["status"] = status.where(~unknown, "menunggu_verifikasi").astype(object)

@@ -16,6 +16,7 @@ import re
 import socket
 import threading
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -166,15 +167,75 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, lock_timeout_seconds: float = 30.0, idle_in_transaction_timeout_seconds: float = 60.0
+) -> Engine:
+    """An engine for `url`. PostgreSQL sessions carry server-side limits: a lock waited for
+    longer than `lock_timeout_seconds` fails the statement (`is_lock_timeout`), and a session
+    left idle inside a transaction longer than `idle_in_transaction_timeout_seconds` is ended
+    by the server, so a killed importer can never hold its locks for ever (0 turns either off).
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_dir(Path(path).parent)
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        _configure_postgresql(engine, lock_timeout_seconds, idle_in_transaction_timeout_seconds)
+    _forget_pool_after_fork(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine, lock_timeout: float, idle_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET outside any transaction, kept for the session
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {int(idle_timeout * 1000)}")
+        dbapi_connection.autocommit = autocommit
+
+
+def _forget_pool_after_fork(engine: Engine) -> None:
+    """In a forked child, drop the engine's pooled connections without closing them (SQLAlchemy's
+    documented way: `dispose(close=False)`), so the child never speaks on the parent's sockets."""
+    ref = weakref.ref(engine)
+
+    def _in_child() -> None:
+        forked = ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_in_child)
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether a database error is a lock waited for too long (PostgreSQL's lock_timeout,
+    SQLite's busy timeout): another process holds the store."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "55P03":  # lock_not_available
+        return True
+    return "database is locked" in str(orig)
+
+
+def _private_dir(path: Path) -> None:
+    """Create a folder for the store readable by its owner only (0700); an existing one is kept."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its -wal/-shm companions, which SQLite gives the main file's
+    mode) owner-only (0600) before SQLite opens it with its default 0644."""
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
 
 
 _migrate_lock = threading.Lock()
@@ -239,7 +300,10 @@ class Store:
             from core.settings import normalise_db_url
 
             settings = type(settings)(**{**settings.__dict__, "db_url": normalise_db_url(url)})
-        engine = make_engine(settings.db_url)
+        engine = make_engine(
+            settings.db_url, lock_timeout_seconds=settings.db_lock_timeout_seconds,
+            idle_in_transaction_timeout_seconds=settings.db_idle_in_transaction_timeout_seconds,
+        )
         store = cls(engine, settings)
         if migrate_schema:
             migrate(engine)
@@ -462,19 +526,19 @@ class Store:
         return frame
 
     def ensure_source(self, name: str, kind: str, *, is_demo: bool = False) -> int:
+        """The id of source `name`, created if new. Race-safe: two first imports of the same
+        new source at once both get its one id (insert ... on conflict do nothing, then read)."""
+        find = select(schema.sources.c.id).where(schema.sources.c.name == name)
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(schema.sources.c.id).where(schema.sources.c.name == name)
-            ).first()
+            row = conn.execute(find).first()
             if row:
                 return int(row[0])
-            return int(
-                conn.execute(
-                    insert(schema.sources)
-                    .values(name=name, kind=kind, is_demo=is_demo, created_at=utc_now())
-                    .returning(schema.sources.c.id)
-                ).scalar_one()
+            upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(schema.sources)
+            conn.execute(
+                upsert.values(name=name, kind=kind, is_demo=is_demo, created_at=utc_now())
+                .on_conflict_do_nothing(index_elements=[schema.sources.c.name])
             )
+            return int(conn.execute(find).scalar_one())
 
     def source_row(self, name: str) -> dict[str, Any] | None:
         rows = self.execute(select(schema.sources).where(schema.sources.c.name == name)).dicts()

@@ -179,7 +179,16 @@ def _load_from_db(store: Any) -> ComplaintColumns:
 
 
 def _save(columns: ComplaintColumns, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The copy holds every complaint: owner-only, like the store (0700 folders, 0600 files).
+    umask = os.umask(0o077)
+    try:
+        _write(columns, path)
+    finally:
+        os.umask(umask)
+
+
+def _write(columns: ComplaintColumns, path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".tmp-"))
     try:
         for name, array in columns.values.items():

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from data_sources.canonical import (
+    COLUMN_LABELS,
     normalise_channel,
     parse_timestamp_series,
     validate_records,
@@ -93,25 +94,27 @@ def test_valid_row_is_typed_for_the_store():
 
 def test_missing_tracking_id_is_quarantined():
     _, quarantined = check({"tracking_id": "  "})
-    assert quarantined[0].reason == "tracking_id kosong"
+    assert quarantined[0].reason == "Tracking ID kosong: isi Tracking ID laporan ini di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
 
 
 def test_missing_or_unparseable_submitted_at_is_quarantined():
     _, quarantined = check({"submitted_at": None}, {"tracking_id": "2", "submitted_at": "31/02/2026"})
-    assert "submitted_at kosong" in quarantined[0].reason
-    assert "submitted_at bukan tanggal/waktu yang valid: '31/02/2026'" in quarantined[1].reason
+    assert "Tanggal laporan masuk kosong" in quarantined[0].reason
+    assert "Tanggal laporan masuk bukan tanggal yang dikenali ('31/02/2026')" in quarantined[1].reason
 
 
 @pytest.mark.parametrize("stage", ["verified_at", "disposed_at", "first_response_at", "closed_at"])
 def test_any_stage_before_submission_is_quarantined(stage):
     _, quarantined = check({stage: "2026-01-04 23:00", "status": "selesai"})
-    assert quarantined[0].reason == f"{stage} sebelum submitted_at"
+    assert quarantined[0].reason == (
+        f"{COLUMN_LABELS[stage]} lebih awal dari Tanggal laporan masuk: periksa kedua tanggalnya di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
+    )
 
 
 @pytest.mark.parametrize("rating", ["9", "0", "2.5", "lima", "-1"])
 def test_rating_outside_1_to_5_or_not_an_integer_is_quarantined(rating):
     _, quarantined = check({"rating": rating})
-    assert quarantined[0].reason.startswith("rating harus bilangan bulat 1-5")
+    assert quarantined[0].reason.startswith("Rating harus bilangan bulat 1 sampai 5")
 
 
 def test_rating_written_as_excel_float_is_accepted():
@@ -124,14 +127,14 @@ def test_unknown_status_is_quarantined_and_canonical_status_accepted_in_any_case
                                {"tracking_id": "3", "status": None})
     assert valid["status"].tolist() == ["selesai"]
     assert valid["status_raw"].tolist() == ["Selesai"]
-    assert quarantined[0].reason == "status tidak dikenal: 'ditutup'"
-    assert quarantined[1].reason == "status kosong"
+    assert quarantined[0].reason.startswith("Status tidak dikenal ('ditutup'): pakai salah satu dari menunggu_verifikasi")
+    assert quarantined[1].reason == "Status kosong: isi status laporan di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
 
 
 @pytest.mark.parametrize("count", ["-1", "1.5", "banyak", "99999999999"])
 def test_negative_fractional_or_huge_counts_are_quarantined(count):
     _, quarantined = check({"redisposition_count": count})
-    assert quarantined[0].reason.startswith("redisposition_count harus bilangan bulat >= 0")
+    assert quarantined[0].reason.startswith("Jumlah disposisi ulang harus bilangan bulat 0 atau lebih")
 
 
 def test_empty_count_is_zero():
@@ -142,7 +145,7 @@ def test_empty_count_is_zero():
 def test_unknown_classification_is_quarantined_known_ones_normalised():
     valid, quarantined = check({"classification": "Aspirasi"}, {"tracking_id": "2", "classification": "Keluhan"})
     assert valid["classification"].tolist() == ["aspirasi"]
-    assert quarantined[0].reason == "klasifikasi tidak dikenal: 'Keluhan'"
+    assert quarantined[0].reason.startswith("Klasifikasi tidak dikenal ('Keluhan'): pakai salah satu dari pengaduan")
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,7 @@ def test_booleans_accept_true_false_1_0_ya_tidak(raw, value):
 
 def test_unknown_boolean_is_quarantined():
     _, quarantined = check({"is_anonymous": "mungkin"})
-    assert quarantined[0].reason == "is_anonymous bukan nilai ya/tidak: 'mungkin'"
+    assert quarantined[0].reason == "Anonim harus ya atau tidak ('mungkin'): perbaiki atau kosongkan di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
 
 
 def test_formula_and_script_looking_text_is_kept_as_given():
@@ -188,12 +191,12 @@ def test_formula_and_script_looking_text_is_kept_as_given():
 
 def test_text_longer_than_its_column_is_quarantined_not_truncated():
     _, quarantined = check({"kecamatan": "x" * 101})
-    assert quarantined[0].reason == "kecamatan lebih dari 100 karakter"
+    assert quarantined[0].reason == "Kecamatan lebih dari 100 karakter: persingkat isinya di sumber datanya; baris ini dibaca lagi pada pengambilan berikutnya"
 
 
 def test_nul_character_is_quarantined():
     _, quarantined = check({"opd": "Dinas\x00Kesehatan"})
-    assert quarantined[0].reason == "opd berisi karakter NUL"
+    assert quarantined[0].reason.startswith("OPD berisi karakter NUL")
 
 
 def test_numeric_cells_are_read_as_text():
@@ -213,7 +216,7 @@ def test_quarantine_keeps_record_number_all_reasons_and_hides_reporter_name():
     )
     (row,) = quarantined
     assert row.record_no == 42 and row.tracking_id == "7"
-    assert "rating harus bilangan bulat 1-5: '9'" in row.reason and "status tidak dikenal: 'x'" in row.reason
+    assert "Rating harus bilangan bulat 1 sampai 5 ('9')" in row.reason and "Status tidak dikenal ('x')" in row.reason
     assert row.raw["reporter_name"] != "Budi"
 
 

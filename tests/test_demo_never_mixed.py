@@ -26,7 +26,7 @@ from metrics.briefing import build_briefing_pdf
 from metrics.filters import Filters
 from metrics.summary import whatsapp_summary
 from tests.conftest import make_store
-from tests.http_fixture import FaultServer, Reply
+from tests.open311_server import Deviations, GeoReportServer, make_requests
 
 DEMO_N = 1_500
 PERIOD = ("2026-01-01", "2026-03-31")
@@ -150,28 +150,14 @@ def test_an_import_without_a_valid_row_keeps_the_demo_data(demo_url, tmp_path, c
 
 
 # --- the first real sync ------------------------------------------------------------------------
-def _open311_records() -> list[dict]:
-    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-    return [
-        {"service_request_id": f"S-{i}", "status": "open", "service_name": "Jalan berlubang",
-         "service_code": "001", "agency_responsible": "Dinas PUPR",
-         "requested_datetime": (start + timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "updated_datetime": (start + timedelta(days=i, hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        for i in range(3)
-    ]
-
-
 def test_first_real_sync_into_a_demo_store_removes_the_demo_data_and_says_so(demo_url):
-    records = _open311_records()
-
-    def app(request) -> Reply:  # noqa: ANN001
-        page = int(request.params.get("page", 1))
-        return Reply(body=records if page == 1 else [])
+    # A standard GeoReport v2 server (tests/open311_server.py) with three requests in March 2026.
+    records = make_requests(3, first=datetime(2026, 3, 2, 1, 0, tzinfo=UTC), step=timedelta(days=1))
 
     store = make_store(demo_url)
     try:
-        with FaultServer(app) as server:
-            config = {"kind": "open311", "base_url": f"{server.url}/open311/v2", "per_page": 100,
+        with GeoReportServer(records, Deviations()) as server:
+            config = {"kind": "open311", "base_url": server.base_url, "per_page": 100,
                       "start_date": date(2026, 3, 1), "timeout_seconds": 2, "max_retries": 1}
             report = sync_source(store, "kota-311", config, now=datetime(2026, 3, 20, tzinfo=UTC))
         assert report.ok, report.error

@@ -42,9 +42,10 @@ def test_rows_read_equal_rows_stored_plus_quarantined(store, tmp_path):
         select(schema.quarantine.c.record_no, schema.quarantine.c.reason).order_by(schema.quarantine.c.record_no)
     ).rows
     assert reasons == [
-        (4, "rating harus bilangan bulat 1-5: '9'"),
-        (5, "tracking_id kosong"),
-        (6, "submitted_at bukan tanggal/waktu yang valid: 'kemarin'"),
+        (4, "Rating harus bilangan bulat 1 sampai 5 ('9'): perbaiki atau kosongkan lalu impor ulang berkas ini"),
+        (5, "Tracking ID kosong: isi Tracking ID laporan ini lalu impor ulang berkas ini"),
+        (6, "Tanggal laporan masuk (kolom submitted_at) bukan tanggal yang dikenali ('kemarin'): "
+            "perbaiki tanggalnya (mis. 2026-01-31 14:05 atau 31/01/2026 14:05) lalu impor ulang berkas ini"),
     ]
 
 
@@ -100,7 +101,11 @@ def test_a_row_with_more_cells_than_headers_is_quarantined(sqlite_store, tmp_pat
     report = import_file(sqlite_store, write_csv(tmp_path / "c.csv", lines))
     assert (report.rows_read, report.rows_stored, report.rows_quarantined) == (3, 1, 2)
     reasons = [r[0] for r in sqlite_store.execute(select(schema.quarantine.c.reason).order_by(schema.quarantine.c.record_no)).rows]
-    assert reasons == ["baris punya 4 sel, judul kolom hanya 3", "status kosong"]
+    assert reasons == [
+        "Baris ini punya 4 sel, padahal judul kolom hanya 3: biasanya ada koma atau titik koma di dalam "
+        "sel yang tidak diapit tanda kutip. Perbaiki baris ini lalu impor ulang berkas ini",
+        "Status kosong: isi status laporan lalu impor ulang berkas ini",
+    ]
 
 
 def test_quoted_newlines_keep_line_numbers_right(sqlite_store, tmp_path):

@@ -28,8 +28,8 @@ def test_quarantine_lists_what_was_set_aside_and_why(sqlite_url, capsys):
     assert main(["quarantine", "--source", "lapor-export", "--db", sqlite_url]) == 0
     out = capsys.readouterr().out
     assert "Karantina sumber 'lapor-export': 2 baris" in out
-    assert "Tracking ID bukan angka: '62X0001'" in out
-    assert "submitted_at bukan tanggal/waktu yang valid: '31 Feb 2026 09:00'" in out
+    assert "Tracking ID bukan angka ('62X0001')" in out
+    assert "Tanggal laporan masuk bukan tanggal yang dikenali ('31 Feb 2026 09:00')" in out
     assert "Warga" not in out  # the reporter's name never leaves the database
 
 

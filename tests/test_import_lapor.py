@@ -68,8 +68,9 @@ def test_non_numeric_tracking_id_and_impossible_date_are_quarantined_with_reason
         .order_by(schema.quarantine.c.record_no)
     ).rows
     assert rows == [
-        ("62X0001", 74, "Tracking ID bukan angka: '62X0001'"),
-        ("6200901", 75, "submitted_at bukan tanggal/waktu yang valid: '31 Feb 2026 09:00'"),
+        ("62X0001", 74, "Tracking ID bukan angka ('62X0001'): Tracking ID LAPOR! hanya berisi angka; perbaiki lalu impor ulang berkas ini"),
+        ("6200901", 75, "Tanggal laporan masuk bukan tanggal yang dikenali ('31 Feb 2026 09:00'): "
+                         "perbaiki tanggalnya (mis. 2026-01-31 14:05 atau 31/01/2026 14:05) lalu impor ulang berkas ini"),
     ]
 
 
@@ -225,7 +226,10 @@ def test_unknown_status_laporan_is_quarantined_with_its_text(sqlite_store, tmp_p
     report = import_file(sqlite_store, path)
     assert (report.rows_read, report.rows_stored, report.rows_quarantined) == (2, 1, 1)
     reason = sqlite_store.execute(select(schema.quarantine.c.reason)).scalar()
-    assert reason == "Status Laporan tidak dikenal: 'Menunggu Konfirmasi'"
+    assert reason == (
+        "Status Laporan tidak dikenal ('Menunggu Konfirmasi'): dasbor belum mengenal status ini; "
+        "sampaikan ke pengelola dasbor agar ditambahkan, lalu impor ulang berkas ini"
+    )
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,14 @@ def test_the_example_mapping_reads_the_example_csv(store):
     assert row["opd"] == "Dinas Pekerjaan Umum" and row["kecamatan"] == "Barabai"
     reasons = dict(store.execute(select(schema.quarantine.c.tracking_id, schema.quarantine.c.reason)).rows)
     assert reasons == {
-        "311-0006": "submitted_at bukan tanggal/waktu yang valid: '31/02/2026 10:00'; "
-                    "disposed_at bukan tanggal/waktu yang valid: '31/02/2026 10:00'",
-        "311-0007": "status 'Escalated' tidak ada di tabel [status] pemetaan",
-        "311-0008": "closed_at sebelum submitted_at",
+        "311-0006": "Tanggal laporan masuk (kolom Opened) bukan tanggal yang dikenali ('31/02/2026 10:00'): "
+                    "perbaiki tanggalnya (mis. 2026-01-31 14:05 atau 31/01/2026 14:05) lalu impor ulang berkas ini; "
+                    "Waktu disposisi bukan tanggal yang dikenali ('31/02/2026 10:00'): "
+                    "perbaiki tanggalnya (mis. 2026-01-31 14:05 atau 31/01/2026 14:05) lalu impor ulang berkas ini",
+        "311-0007": "Status (Case Status) 'Escalated' tidak ada di tabel [status] berkas pemetaan: tambahkan "
+                    'baris "Escalated" = "<status>" di [status], lalu impor ulang berkas ini',
+        "311-0008": "Waktu selesai (kolom Closed) lebih awal dari Tanggal laporan masuk (kolom Opened): "
+                    "periksa kedua tanggalnya lalu impor ulang berkas ini",
     }
 
 

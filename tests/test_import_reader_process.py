@@ -183,3 +183,30 @@ def test_a_failed_write_stops_the_reader_at_once(sqlite_store, tmp_path, monkeyp
     assert failure.value is not None
     run = sqlite_store.execute("SELECT status, rows_read FROM runs").rows
     assert run == [("failed", 37)]
+
+
+def _socket_fds():
+    import stat as stat_module
+
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if stat_module.S_ISSOCK(os.fstat(int(name)).st_mode):
+                found.append(int(name))
+        except OSError:
+            continue
+    yield found
+
+
+def test_the_reader_holds_none_of_the_parents_database_sockets(pg_url):
+    from tests.conftest import make_store
+
+    store = make_store(pg_url)
+    try:
+        store.execute("SELECT 1")  # a pooled connection: a socket to PostgreSQL in this process
+        assert list(_socket_fds())[0], "the parent should hold a database socket"
+        [in_child] = list(run_ahead(_socket_fds()))
+        assert in_child == []
+        assert store.execute("SELECT 1").scalar() == 1  # the parent's connection still works
+    finally:
+        store.dispose()

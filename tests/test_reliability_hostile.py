@@ -342,3 +342,97 @@ def test_quarantined_junk_row_keeps_its_text_as_json(sqlite_store, tmp_path):
     assert (report.rows_stored, report.rows_quarantined) == (0, 1)
     raw = sqlite_store.execute("SELECT raw FROM quarantine").scalar()
     assert json.loads(raw)["status"] == "\u202e💥 '; DROP TABLE x; --"
+
+
+# --- XLSX bounded by its real content (issue 14, item 2) -------------------------------------
+def _sparse_workbook(path: Path, last_row: int) -> None:
+    """A workbook with a header, one row, and one more row numbered `last_row` (past Excel's
+    1,048,576 rows: openpyxl will not write it, so the sheet's XML is renumbered)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["tracking_id", "submitted_at", "status"])
+    sheet.append(["1", "2026-01-05T09:00:00+08:00", "proses"])
+    for column, value in enumerate(["2", "2026-01-06T09:00:00+08:00", "selesai"], start=1):
+        sheet.cell(row=9999, column=column, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    name = "xl/worksheets/sheet1.xml"
+    assert parts[name].count(b'9999"') == 5  # the dimension, the row and its three cells
+    parts[name] = parts[name].replace(b'9999"', f'{last_row}"'.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, content in parts.items():
+            archive.writestr(part, content)
+
+
+def test_xlsx_whose_last_row_is_numbered_3_000_000_reads_only_its_rows(tmp_path, sqlite_url):
+    path = tmp_path / "jarang.xlsx"
+    _sparse_workbook(path, 3_000_000)
+    assert path.stat().st_size < 10 * 1024
+    # The reading itself, timed alone (the command's start-up dominates on a busy machine):
+    # openpyxl's padded rows took 13 s here at load average 13, 151 s on a slower machine.
+    started = time.monotonic()
+    table = readers.open_table(path)
+    numbers = [n for chunk in table.chunks for n in chunk.record_numbers]
+    elapsed = time.monotonic() - started
+    assert numbers == [2, 3_000_000]
+    assert elapsed < 3, f"reading 2 rows took {elapsed:.1f} s"
+    code, out, err, peak_mb = _run_cli(["import", str(path), "--db", sqlite_url], _secrets(tmp_path), tmp_path)
+    assert code == 0, err
+    assert "Baris dibaca (rows read):          2" in out
+    assert _counts(sqlite_url) == (2, 0)
+    assert peak_mb < 300, f"2 rows cost {peak_mb:.0f} MB"
+    print(f"sparse xlsx (last row 3,000,000): read in {elapsed:.2f} s, CLI peak {peak_mb:.0f} MB")
+
+
+def _shared_strings_workbook(path: Path, strings_mb: int) -> None:
+    """A real workbook whose shared-strings part holds `strings_mb` MB of random text: it
+    compresses only about twice, so neither the ratio nor the total size limit refuses it."""
+    parts = _workbook_parts()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml" /></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+                       b'spreadsheetml/2006/main">')
+            written = 0
+            while written < strings_mb * MB:
+                block = b"".join(b"<si><t>" + os.urandom(24).hex().encode() + b"</t></si>" for _ in range(4096))
+                part.write(block)
+                written += len(block)
+            part.write(b"</sst>")
+
+
+def test_xlsx_shared_strings_over_the_budget_are_refused_before_loading(tmp_path, sqlite_url):
+    path = tmp_path / "teks.xlsx"
+    _shared_strings_workbook(path, 110)
+    assert path.stat().st_size < 80 * MB
+    started = time.monotonic()
+    code, _, err, peak_mb = _run_cli(["import", str(path), "--db", sqlite_url], _secrets(tmp_path, 200), tmp_path)
+    elapsed = time.monotonic() - started
+    assert code == 1
+    assert "teks bersama XLSX" in err and "batasnya 100 MB" in err and "CSV" in err
+    assert "Traceback" not in err
+    assert _counts(sqlite_url) == (0, 0)
+    assert peak_mb < 250, f"the refused workbook still cost {peak_mb:.0f} MB"
+    assert elapsed < 60  # refused from the zip directory: the command's start-up, nothing more
+    print(f"xlsx with 110 MB of shared strings refused: {elapsed:.1f} s, peak {peak_mb:.0f} MB")
+
+
+def test_xlsx_declared_dimension_is_ignored(tmp_path, sqlite_store):
+    parts = _workbook_parts()
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert b'<dimension ref="A1:C2"' in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(b'<dimension ref="A1:C2"', b'<dimension ref="A1:XFD3"')
+    path = tmp_path / "dimensi.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    report = import_file(sqlite_store, path)
+    assert (report.rows_read, report.rows_stored, report.rows_quarantined) == (1, 1, 0)

@@ -127,7 +127,7 @@ def test_record_missing_a_field_is_quarantined_with_record_number_and_reason(sql
     rows = store.execute("SELECT record_no, tracking_id, reason, raw FROM quarantine").dicts()
     assert len(rows) == 1
     assert rows[0]["record_no"] == 6 and rows[0]["tracking_id"] == "5000005"
-    assert "submitted_at kosong" in rows[0]["reason"]
+    assert "Tanggal laporan masuk kosong" in rows[0]["reason"]
     assert "Warga Rahasia" not in rows[0]["raw"]  # reporter identity never leaves the database
     store.dispose()
 
@@ -293,7 +293,7 @@ def test_field_map_status_table_and_custom_parameters_read_a_non_default_api(sql
     # naive times are local (Asia/Makassar, UTC+8)
     assert row["submitted_at"] == int(datetime(2026, 1, 5, 1, 0, tzinfo=UTC).timestamp() * 1_000_000)
     reason = sqlite_store.execute("SELECT reason FROM quarantine").scalar()
-    assert "status tidak dikenal" in reason
+    assert "Status tidak dikenal" in reason
 
 
 def test_unknown_kind_is_reported_not_raised(sqlite_store):

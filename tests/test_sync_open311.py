@@ -141,7 +141,7 @@ def test_every_request_is_stored_once_through_500_429_hang_truncation_and_repeat
     assert (report.read, report.stored, report.quarantined) == (14, 13, 1)
     quarantined = rows(store, "SELECT record_no, tracking_id, reason FROM quarantine")
     assert len(quarantined) == 1 and quarantined[0]["tracking_id"] == records[6]["service_request_id"]
-    assert "submitted_at kosong" in quarantined[0]["reason"]
+    assert "Tanggal laporan masuk kosong" in quarantined[0]["reason"]
     run = rows(
         store, f"SELECT status, rows_read, rows_stored, rows_quarantined FROM runs WHERE id = {report.run_id}"
     )[0]
