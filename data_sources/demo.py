@@ -624,7 +624,10 @@ def generate_frame(
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), size=n)]
     reporter_name = np.where(is_anonymous, None, first + " " + last)
 
-    title, body = _texts(rng, categories, kecamatan)
+    # Place details and planted recurring problems draw from their own generator, so every other
+    # column stays what it was before texts had them.
+    text_rng = np.random.default_rng([seed, n, until.toordinal(), 16])
+    title, body = _texts(rng, categories, kecamatan, text_rng=text_rng, submitted=submitted, until=until)
     tracking_id = 5_100_000 + np.cumsum(rng.integers(1, 40, size=n))
 
     def instants(values: np.ndarray, present: np.ndarray) -> pd.Series:
@@ -670,10 +673,77 @@ def _categories(rng: np.random.Generator, opd_idx: np.ndarray) -> np.ndarray:
     return table[opd_idx, slot]
 
 
-def _texts(
-    rng: np.random.Generator, categories: np.ndarray, kecamatan: np.ndarray
+LANDMARKS = (
+    "dekat masjid", "depan sekolah dasar", "dekat pasar desa", "di gang Mawar", "di gang Melati",
+    "di jalan Ahmad Yani", "di jalan Murakata", "di jalan Perintis Kemerdekaan", "dekat balai desa",
+    "di jalan Hasan Basri", "dekat jembatan gantung", "di gang Kenanga", "dekat lapangan bola",
+    "di depan puskesmas pembantu", "dekat langgar", "di ujung kampung", "di jalan Keramat",
+    "dekat pos ronda", "di simpang tiga", "di belakang kantor desa",
+)
+# Issues (category, title) that rise in the last RISING_DAYS before `until`, and by how much.
+RISING = ((ESDM, "Air PDAM tidak mengalir", 0.6), (LH, "Sampah menumpuk di pasar", 0.5))
+RISING_DAYS = 45
+RECURRING_PER_COMPLAINTS = 350  # one planted recurring problem per this many complaints
+RECURRING_SPAN_US = 21 * DAY_US
+
+
+def _plant_topics(
+    rng: np.random.Generator,
+    issue: np.ndarray,
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    category_code: np.ndarray,
+    kecamatan: np.ndarray,
+    submitted: np.ndarray,
+    until: date,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indonesian titles and bodies from the category's issues, plus a few tricky texts."""
+    """Landmarks for every body, rising issues and planted recurring problems (issue indices)."""
+    n = len(issue)
+    issue = issue.copy()
+    names = list(ISSUES)
+    landmarks = np.array([f" {text}" for text in LANDMARKS], dtype=object)
+    landmark_idx = rng.integers(0, len(LANDMARKS), size=n)
+    end_us = int((np.datetime64(until, "D") + 1).astype("datetime64[us]").astype(np.int64))
+    recent = submitted >= end_us - RISING_DAYS * DAY_US - 8 * HOUR_US
+    for category, title, share in RISING:
+        code = names.index(category)
+        target = offsets[code] + [t for t, _ in ISSUES[category]].index(title)
+        rows = recent & (category_code == code) & (rng.random(n) < share)
+        issue[rows] = target
+    planted = n // RECURRING_PER_COMPLAINTS
+    if planted:
+        anchors = np.sort(rng.choice(n, size=planted, replace=False))
+        # `submitted` is sorted, so each anchor's three weeks are one slice.
+        ends = np.searchsorted(submitted, submitted[anchors] + RECURRING_SPAN_US, side="right")
+        for anchor, end in zip(anchors, ends, strict=True):
+            window = slice(anchor, end)
+            same = anchor + np.flatnonzero(
+                (kecamatan[window] == kecamatan[anchor]) & (category_code[window] == category_code[anchor])
+            )
+            size = int(rng.integers(3, 9))
+            if len(same) < 3:
+                continue
+            members = same[:size]
+            issue[members] = issue[anchor]
+            landmark_idx[members] = landmark_idx[anchor]
+    return issue, landmarks[landmark_idx]
+
+
+def _texts(
+    rng: np.random.Generator,
+    categories: np.ndarray,
+    kecamatan: np.ndarray,
+    *,
+    text_rng: np.random.Generator | None = None,
+    submitted: np.ndarray | None = None,
+    until: date | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indonesian titles and bodies from the category's issues, plus a few tricky texts.
+
+    With `text_rng`, each body also says where (a landmark), a few issues rise in the last weeks
+    before `until`, and recurring problems are planted: the same issue at the same landmark
+    reported three to eight times in one kecamatan within three weeks (the Topik page's groups).
+    """
     n = len(categories)
     names = list(ISSUES)
     category_code = pd.Series(categories).map({c: i for i, c in enumerate(names)}).to_numpy(dtype=np.int64)
@@ -682,6 +752,9 @@ def _texts(
     issue_titles = np.array([t for c in names for t, _ in ISSUES[c]], dtype=object)
     issue_texts = np.array([d for c in names for _, d in ISSUES[c]], dtype=object)
     issue = offsets[category_code] + np.floor(rng.random(n) * counts[category_code]).astype(np.int64)
+    landmark = np.full(n, "", dtype=object)
+    if text_rng is not None and submitted is not None and until is not None:
+        issue, landmark = _plant_topics(text_rng, issue, offsets, counts, category_code, kecamatan, submitted, until)
 
     suffix = np.array(["", "", " di Kecamatan ", " belum ditangani", " mohon perhatian"], dtype=object)
     variant = rng.integers(0, len(suffix), size=n)
@@ -694,7 +767,8 @@ def _texts(
     closing = np.array([f" {c}" if c else "" for c in CLOSINGS], dtype=object)[
         rng.integers(0, len(CLOSINGS), size=n)
     ]
-    body = opening + issue_texts[issue] + " di Kecamatan " + kecamatan + since + "." + closing
+    place = np.where(landmark == "", " di Kecamatan ", ", Kecamatan ").astype(object)
+    body = opening + issue_texts[issue] + landmark + place + kecamatan + since + "." + closing
 
     tricky = min(n, max(len(TRICKY_TITLES), n // 2000))
     if tricky:
