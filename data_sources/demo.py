@@ -674,11 +674,25 @@ def _categories(rng: np.random.Generator, opd_idx: np.ndarray) -> np.ndarray:
 
 
 LANDMARKS = (
-    "dekat masjid", "depan sekolah dasar", "dekat pasar desa", "di gang Mawar", "di gang Melati",
-    "di jalan Ahmad Yani", "di jalan Murakata", "di jalan Perintis Kemerdekaan", "dekat balai desa",
-    "di jalan Hasan Basri", "dekat jembatan gantung", "di gang Kenanga", "dekat lapangan bola",
-    "di depan puskesmas pembantu", "dekat langgar", "di ujung kampung", "di jalan Keramat",
-    "dekat pos ronda", "di simpang tiga", "di belakang kantor desa",
+    "dekat Masjid Nurul Iman", "depan SDN Banua Binjai", "dekat Pasar Keramat Manjang",
+    "di gang Mawar Bunga Raya", "di gang Melati Sungai Buluh", "di jalan Ahmad Yani kilometer lima",
+    "di jalan Murakata ujung Pekauman", "di jalan Perintis Kemerdekaan", "dekat Balai Desa Awang Besar",
+    "di jalan Hasan Basri Kambat", "dekat jembatan gantung Sungai Harus", "di gang Kenanga Bukat",
+    "dekat lapangan bola Birayang", "depan Pustu Mahang Sungai Hanyar", "dekat Langgar Darul Aman",
+    "di ujung kampung Tabudarat", "di jalan Keramat Tinggi", "dekat pos ronda Banua Budi",
+    "di simpang tiga Pantai Hambawang", "di belakang kantor desa Jatuh",
+)
+# What a reporter adds about the case; reports of one recurring problem share theirs.
+DETAILS = (
+    " dan sudah dua kali disampaikan ke kepala desa", " sehingga anak sekolah terpaksa memutar",
+    " dan pengendara motor sering terjatuh", " dan baunya tercium sampai ke permukiman",
+    " padahal sudah difoto dan dikirim ke grup kelurahan", " dan lansia kesulitan mengurusnya",
+    " sementara petugas hanya datang sekali lalu pergi", " dan pedagang mengeluh omzet turun",
+    " dan tetangga juga mengalami hal serupa", " padahal sudah dijanjikan selesai bulan lalu",
+    " dan sangat membahayakan saat malam hari", " sehingga kegiatan ibadah terganggu",
+    " dan biaya yang dikeluarkan warga makin besar", " tanpa ada penjelasan dari petugas",
+    " dan sudah viral di media sosial", " sehingga ekonomi keluarga terganggu",
+    " dan ketua RT sudah membuat surat", " padahal musim hujan sudah tiba",
 )
 # Issues (category, title) that rise in the last RISING_DAYS before `until`, and by how much.
 RISING = ((ESDM, "Air PDAM tidak mengalir", 0.6), (LH, "Sampah menumpuk di pasar", 0.5))
@@ -697,12 +711,17 @@ def _plant_topics(
     submitted: np.ndarray,
     until: date,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Landmarks for every body, rising issues and planted recurring problems (issue indices)."""
+    """A detail and a landmark for every body, rising issues and planted recurring problems.
+
+    Returns the issue index of each complaint and the text that goes after the issue's words.
+    """
     n = len(issue)
     issue = issue.copy()
     names = list(ISSUES)
     landmarks = np.array([f" {text}" for text in LANDMARKS], dtype=object)
     landmark_idx = rng.integers(0, len(LANDMARKS), size=n)
+    details = np.array(DETAILS, dtype=object)
+    detail_idx = rng.integers(0, len(DETAILS), size=n)
     end_us = int((np.datetime64(until, "D") + 1).astype("datetime64[us]").astype(np.int64))
     recent = submitted >= end_us - RISING_DAYS * DAY_US - 8 * HOUR_US
     for category, title, share in RISING:
@@ -726,7 +745,8 @@ def _plant_topics(
             members = same[:size]
             issue[members] = issue[anchor]
             landmark_idx[members] = landmark_idx[anchor]
-    return issue, landmarks[landmark_idx]
+            detail_idx[members] = detail_idx[anchor]
+    return issue, details[detail_idx] + landmarks[landmark_idx]
 
 
 def _texts(
