@@ -201,33 +201,71 @@ def _presence(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.
     return matrix
 
 
+_PAIR_BASE = 1 << 24  # word ids stay below this
+
+
+class _MatrixBuilder:
+    """Word and phrase presence rows, chunk by chunk, so only one chunk's tokens live at a time."""
+
+    def __init__(self, stops: frozenset[str]) -> None:
+        self.vocabulary = _Vocabulary(stops)
+        self.phrase_index: dict[int, int] = {}
+        self.phrase_codes: list[int] = []
+        self.rows = 0
+        self.word_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.phrase_parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, texts: list[str]) -> None:
+        n = len(texts)
+        document, ids = tokenise(texts, self.vocabulary)
+        kept = ids >= 0
+        words = _presence(document[kept], ids[kept], (n, max(len(self.vocabulary.words), 1)))
+        # A phrase is two words next to each other in the text: a stop word between breaks it,
+        # so "air tidak mengalir" makes no phrase "air mengalir".
+        adjacent = np.flatnonzero((document[1:] == document[:-1]) & kept[1:] & kept[:-1])
+        codes = ids[adjacent].astype(np.int64) * _PAIR_BASE + ids[adjacent + 1]
+        local, uniques = pd.factorize(codes)
+        index = self.phrase_index
+        mapping = np.empty(len(uniques), np.int32)
+        for i, code in enumerate(uniques.tolist()):
+            found = index.get(code)
+            if found is None:
+                found = index[code] = len(self.phrase_codes)
+                self.phrase_codes.append(code)
+            mapping[i] = found
+        phrases = _presence(document[adjacent], mapping[local], (n, max(len(self.phrase_codes), 1)))
+        del document, ids, codes, local
+        self.word_parts.append((words.indptr, words.indices))
+        self.phrase_parts.append((phrases.indptr, phrases.indices))
+        self.rows += n
+
+    @staticmethod
+    def _stack(parts: list[tuple[np.ndarray, np.ndarray]], rows: int, columns: int) -> sp.csr_matrix:
+        if not parts:
+            return sp.csr_matrix((rows, columns), dtype=np.float32)
+        offsets = np.cumsum([0] + [int(p[0][-1]) for p in parts])
+        indptr = np.concatenate([parts[0][0][:1]] + [p[0][1:] + o for p, o in zip(parts, offsets, strict=False)])
+        indices = np.concatenate([p[1] for p in parts]).astype(np.int32)
+        data = np.ones(len(indices), np.float32)
+        return sp.csr_matrix((data, indices, indptr.astype(np.int64)), shape=(rows, columns))
+
+    def build(self) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray]:
+        words = self._stack(self.word_parts, self.rows, len(self.vocabulary.words))
+        phrases = self._stack(self.phrase_parts, self.rows, len(self.phrase_codes))
+        codes = np.array(self.phrase_codes, dtype=np.int64)
+        parts = np.stack([codes // _PAIR_BASE, codes % _PAIR_BASE], axis=1).astype(np.int32)
+        self.word_parts, self.phrase_parts = [], []
+        return words, phrases, np.array(self.vocabulary.words, dtype=object), parts.reshape(-1, 2)
+
+
 def document_matrices(
     texts: list[str], stops: frozenset[str] | None = None
 ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray]:
     """Word and phrase presence matrices of `texts`, the words and each phrase's two word ids."""
-    vocabulary = _Vocabulary(stop_words() if stops is None else stops)
-    parts = []
+    builder = _MatrixBuilder(stop_words() if stops is None else stops)
     for start in range(0, len(texts), CHUNK):
-        document, ids = tokenise(texts[start:start + CHUNK], vocabulary)
-        parts.append((document + start, ids))
-    return _build(parts, len(texts), vocabulary)
-
-
-def _build(parts: list[tuple[np.ndarray, np.ndarray]], n: int, vocabulary: _Vocabulary):  # noqa: ANN202
-    documents = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
-    ids = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
-    n_words = len(vocabulary.words)
-    kept = ids >= 0
-    words = _presence(documents[kept], ids[kept], (n, n_words))
-    # A phrase is two words next to each other in the text: a stop word between breaks it, so
-    # "air tidak mengalir" makes no phrase "air mengalir".
-    adjacent = np.flatnonzero((documents[1:] == documents[:-1]) & kept[1:] & kept[:-1])
-    pair_codes = ids[adjacent].astype(np.int64) * max(n_words, 1) + ids[adjacent + 1]
-    phrase_ids, unique_pairs = pd.factorize(pair_codes)
-    phrases = _presence(documents[adjacent], phrase_ids.astype(np.int32), (n, len(unique_pairs)))
-    unique_pairs = np.asarray(unique_pairs, dtype=np.int64)
-    phrase_parts = np.stack([unique_pairs // max(n_words, 1), unique_pairs % max(n_words, 1)], axis=1)
-    return words, phrases, np.array(vocabulary.words, dtype=object), phrase_parts.astype(np.int32)
+        builder.add(texts[start:start + CHUNK])
+    return builder.build()
 
 
 # --- the corpus of a window ---------------------------------------------------------------------
@@ -256,11 +294,10 @@ def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
         .order_by(C.submitted_at, C.id)
     )
     sql = str(stmt.compile(store.engine, compile_kwargs={"literal_binds": True}))
-    vocabulary = _Vocabulary(stop_words())
+    builder = _MatrixBuilder(stop_words())
     tracking: list[np.ndarray] = []
     numbers: list[np.ndarray] = []
     label_parts: dict[str, list[np.ndarray]] = {name: [] for name in LABEL_COLUMNS}
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
     names: set[str] = set()
     n = 0
     raw_connection = store.engine.raw_connection()
@@ -284,15 +321,13 @@ def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
                 if isinstance(reporter, str):
                     names.update(_TOKEN.findall(reporter.lower()))
             texts = [f"{t or ''} \n {b or ''}" for t, b in zip(block[:, 10], block[:, 11], strict=True)]
-            document, ids = tokenise(texts, vocabulary)
-            parts.append((document + n, ids))
+            builder.add(texts)
             n += len(block)
             del block, texts
         cursor.close()
     finally:
         raw_connection.close()
-    words, phrases, vocab, phrase_parts = _build(parts, n, vocabulary)
-    del parts
+    words, phrases, vocab, phrase_parts = builder.build()
     number = np.concatenate(numbers) if numbers else np.zeros((0, 3), np.int64)
     codes: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
