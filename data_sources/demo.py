@@ -673,15 +673,15 @@ def _categories(rng: np.random.Generator, opd_idx: np.ndarray) -> np.ndarray:
     return table[opd_idx, slot]
 
 
-LANDMARKS = (
-    "dekat Masjid Nurul Iman", "depan SDN Banua Binjai", "dekat Pasar Keramat Manjang",
-    "di gang Mawar Bunga Raya", "di gang Melati Sungai Buluh", "di jalan Ahmad Yani kilometer lima",
-    "di jalan Murakata ujung Pekauman", "di jalan Perintis Kemerdekaan", "dekat Balai Desa Awang Besar",
-    "di jalan Hasan Basri Kambat", "dekat jembatan gantung Sungai Harus", "di gang Kenanga Bukat",
-    "dekat lapangan bola Birayang", "depan Pustu Mahang Sungai Hanyar", "dekat Langgar Darul Aman",
-    "di ujung kampung Tabudarat", "di jalan Keramat Tinggi", "dekat pos ronda Banua Budi",
-    "di simpang tiga Pantai Hambawang", "di belakang kantor desa Jatuh",
+# Where, in the reporter's words: a kind of place and a name (Banjar villages and streets).
+LANDMARK_KINDS = ("dekat", "depan", "di gang", "di jalan", "di ujung", "di belakang", "di simpang")
+LANDMARK_NAMES = tuple(
+    "Pekauman Kambat Birayang Mahang Tabudarat Hambawang Awang Bukat Murung Pantai Jatuh Benawa "
+    "Kayu Bawang Walangku Limpasu Hantakan Haruyan Pandawan Banua Pemangkih Manjang Ilung Tilahan "
+    "Datar Ajab Cukan Lipai Tandilang Hinas Alat Patikalain Muara Rasau Aluan Barikin Telaga Mandala "
+    "Kapar Mantaas Hulu Gambah Jaranih Lok Besar Sumanggi Wawai Batung Pagat Labunganak Pahalatan".split()
 )
+LANDMARKS = tuple(f"{kind} {name}" for name in LANDMARK_NAMES for kind in LANDMARK_KINDS)
 # What a reporter adds about the case; reports of one recurring problem share theirs.
 DETAILS = (
     " dan sudah dua kali disampaikan ke kepala desa", " sehingga anak sekolah terpaksa memutar",
@@ -690,9 +690,15 @@ DETAILS = (
     " sementara petugas hanya datang sekali lalu pergi", " dan pedagang mengeluh omzet turun",
     " dan tetangga juga mengalami hal serupa", " padahal sudah dijanjikan selesai bulan lalu",
     " dan sangat membahayakan saat malam hari", " sehingga kegiatan ibadah terganggu",
-    " dan biaya yang dikeluarkan warga makin besar", " tanpa ada penjelasan dari petugas",
+    " dan biaya yang dikeluarkan makin besar", " tanpa ada penjelasan resmi",
     " dan sudah viral di media sosial", " sehingga ekonomi keluarga terganggu",
     " dan ketua RT sudah membuat surat", " padahal musim hujan sudah tiba",
+    " hingga ternak ikut jadi korban", " sehingga pasien lanjut usia kelelahan",
+    " padahal anggaran sudah diumumkan", " dan belum ada papan informasi proyek",
+    " sejak ganti kepala seksi", " dan kabarnya akan dibiarkan sampai tahun depan",
+    " hingga jamaah langgar mengeluh", " dan pemilik toko sekitar ikut dirugikan",
+    " dan air sumur warga ikut tercemar", " padahal bayi dan balita tinggal di situ",
+    " sampai pelajar berangkat lebih pagi", " dan ojek tidak mau lewat lagi",
 )
 # Issues (category, title) that rise in the last RISING_DAYS before `until`, and by how much.
 RISING = ((ESDM, "Air PDAM tidak mengalir", 0.6), (LH, "Sampah menumpuk di pasar", 0.5))

@@ -31,6 +31,7 @@ from fpdf.enums import XPos, YPos
 
 from core.settings import Settings
 from metrics import text_format as tf
+from metrics.briefing_topics import collect_topics, draw_topics_page
 from metrics.complaints import overdue_complaints
 from metrics.filters import Filters
 from metrics.kpi import TOTAL, admin_figures, compare_periods, opd_table
@@ -88,6 +89,7 @@ class BriefingFigures:
     last_success: datetime | None
     only_demo: bool
     generated_at: datetime
+    topics: Any = None  # metrics.briefing_topics.TopicFigures: the "Yang paling banyak dikeluhkan" page
 
     @property
     def total(self) -> pd.Series:
@@ -175,7 +177,7 @@ def collect(
         ["working_days_overdue", "tracking_id"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
     trend = series(store, replace(filters, date_from=figures.trend_from), settings, freq="month")
-    return replace(figures, overdue=overdue, trend=trend)
+    return replace(figures, overdue=overdue, trend=trend, topics=collect_topics(store, filters))
 
 
 def summary_figures(
@@ -845,6 +847,7 @@ def render_pdf(fig: BriefingFigures, settings: Settings) -> bytes:
     _headline(pdf, fig)
     _scorecard(pdf, fig, settings)
     _overdue(pdf, fig)
+    draw_topics_page(pdf, fig)
     _charts(pdf, fig, settings)
     return bytes(pdf.output())
 
@@ -877,7 +880,8 @@ def write_briefing(store: Any, filters: Filters, settings: Settings | None, outp
 
 def page_count(fig: BriefingFigures) -> int:
     """How many pages `render_pdf` makes for these figures (cover, headline, scorecard, overdue, charts)."""
-    return 5 + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
+    topics_page = 1 if fig.topics is not None else 0
+    return 5 + topics_page + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
 
 
 def file_name(filters: Filters, region_name: str, ext: str = "pdf") -> str:
