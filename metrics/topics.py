@@ -90,7 +90,7 @@ SPELLING_VARIANTS = {
     "lampu2": "lampu", "dll": "", "dsb": "", "dst": "",
 }
 
-_TOKEN = re.compile(r"\b[^\W\d_]{2,}\b|\x1e")
+_TOKEN = re.compile(r"\w+|\x1e")  # runs of letters and digits; only letters-only ones become words
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SEPARATOR = "\x1e"
@@ -170,7 +170,7 @@ class _Vocabulary:
                 out[i] = -2
                 continue
             word = SPELLING_VARIANTS.get(raw, raw)
-            if not word or word in self.stops:
+            if len(word) < 2 or not word.isalpha() or word in self.stops:
                 out[i] = -1
                 continue
             found = self.index.get(word)
@@ -185,8 +185,9 @@ def tokenise(texts: list[str], vocabulary: _Vocabulary) -> tuple[np.ndarray, np.
     """(document index, word id) of every word of `texts` in reading order; -1 for a stop word."""
     if not texts:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    # The address patterns are slow over a whole chunk; only the few texts with one need them.
+    texts = [_URL.sub(" ", _EMAIL.sub(" ", t)) if ("@" in t or "http" in t or "www." in t) else t for t in texts]
     joined = (_SEPARATOR + " ").join(texts).lower()
-    joined = _URL.sub(" ", _EMAIL.sub(" ", joined))
     tokens = _TOKEN.findall(joined)
     codes, uniques = pd.factorize(np.array(tokens, dtype=object))
     ids = vocabulary.ids(uniques)[codes]
@@ -559,19 +560,33 @@ def _row_cosines(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> 
     return out
 
 
+def _row_argmax(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each row's column of its largest positive value (the lowest such column on ties), -1 for none."""
+    out = np.full(matrix.shape[0], -1, np.int64)
+    lengths = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    positive = matrix.data > 0
+    if not positive.any():
+        return out
+    nonempty = np.flatnonzero(lengths)
+    row_max = np.zeros(matrix.shape[0], matrix.data.dtype)
+    row_max[nonempty] = np.maximum.reduceat(matrix.data, matrix.indptr[nonempty])
+    best = np.flatnonzero(positive & (matrix.data == row_max[rows]))
+    best_rows, first = np.unique(rows[best], return_index=True)
+    out[best_rows] = matrix.indices[best[first]]
+    return out
+
+
 def _top_words(matrix: sp.csr_matrix, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's most and second-most weighted word that is not a hidden one (-1 for none)."""
     work = matrix.copy()
+    work.sort_indices()
     work.data[hidden[work.indices]] = 0.0
-    first = np.asarray(work.argmax(axis=1)).ravel()
-    empty = np.diff(work.indptr) == 0
-    lengths = np.diff(work.indptr)
-    rows = np.repeat(np.arange(work.shape[0]), lengths)
+    first = _row_argmax(work)
+    rows = np.repeat(np.arange(work.shape[0]), np.diff(work.indptr))
     work.data[work.indices == first[rows]] = 0.0
-    second = np.asarray(work.argmax(axis=1)).ravel()
-    first[empty] = -1
-    second[empty] = -1
-    return first.astype(np.int64), second.astype(np.int64)
+    second = _row_argmax(work)
+    return first, second
 
 
 def pair_near_duplicates(

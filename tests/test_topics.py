@@ -64,12 +64,12 @@ def test_matrix_equals_scikit_learn_countvectorizer():
     texts = _texts_of(np.ones(len(FRAME), bool))[:800]
     stops = topics.stop_words()
     words, phrases, vocabulary, parts = topics.document_matrices(texts, stops)
-    # The same analysis in scikit-learn: e-mail addresses and links cut, letters-only tokens of
-    # two or more, variants folded, stop words out, phrases of two words next to each other.
+    # The same analysis in scikit-learn: e-mail addresses and links cut, letters-only words of two
+    # letters or more, variants folded, stop words out, phrases of two words next to each other.
     def analyse(text: str) -> list[str]:
         text = topics._URL.sub(" ", topics._EMAIL.sub(" ", text.lower()))
-        tokens = [topics.SPELLING_VARIANTS.get(t, t) for t in re.findall(r"\b[^\W\d_]{2,}\b", text)]
-        tokens = [t if t and t not in stops else None for t in tokens]
+        tokens = [topics.SPELLING_VARIANTS.get(t, t) for t in re.findall(r"\w+", text)]
+        tokens = [t if len(t) >= 2 and t.isalpha() and t not in stops else None for t in tokens]
         pairs = [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if a and b]
         return [t for t in tokens if t] + pairs
 
