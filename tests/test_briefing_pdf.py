@@ -142,13 +142,14 @@ def demo(tmp_path_factory):
 def test_briefing_has_cover_headline_scorecard_overdue_and_two_chart_pages(demo):
     _, store, pdf, rows = demo
     opd_rows = len(rows) - 1  # without TOTAL
-    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 1 + 2
+    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 1 + 1 + 2  # + topics page
     assert len(PdfReader(BytesIO(pdf)).pages) == expected
     assert page_count(collect(store, FILTERS)) == expected
     texts = pages_text(pdf)
     assert "Ringkasan kinerja" in texts[1]
     assert all("Peringkat OPD" in t for t in texts[2 : 2 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE)])
-    assert "Pengaduan paling lama melewati tenggat" in texts[-3]
+    assert "Pengaduan paling lama melewati tenggat" in texts[-4]
+    assert "Yang paling banyak dikeluhkan warga" in texts[-3]
     assert "Grafik: skor per OPD" in texts[-2] and "Grafik: tren bulanan" in texts[-1]
 
 
@@ -221,7 +222,7 @@ def test_headline_figures_equal_report_total_and_deltas_its_previous_period(demo
 
 def test_overdue_page_lists_the_most_overdue_complaints_and_the_report_count(demo):
     _, store, pdf, rows = demo
-    page = pages_text(pdf)[-3]
+    page = pages_text(pdf)[-4]  # before the topics page and the two chart pages
     assert f"{tf.fmt_int(rows['TOTAL']['overdue'])} pengaduan lewat tenggat" in page
     everything = overdue_complaints(store, FILTERS)
     assert len(everything) == rows["TOTAL"]["overdue"]
@@ -272,10 +273,11 @@ def test_briefing_pages_render_to_png_artifacts(demo):
 def test_briefing_of_an_empty_period_says_so_and_keeps_every_section(sqlite_store):
     pdf = build_briefing_pdf(sqlite_store, FILTERS)
     texts = pages_text(pdf)
-    assert len(texts) == 6
+    assert len(texts) == 7
     assert "Tidak ada pengaduan terdisposisi ke OPD dalam periode ini." in texts[2]
     assert "Tidak ada pengaduan yang melewati tenggat." in texts[3]
-    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[4]
+    assert "Belum ada kata yang muncul di sedikitnya 5 aduan." in texts[4]
+    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[5]
     assert "Belum ada impor atau sinkronisasi yang berhasil" in texts[0]
 
 

@@ -304,3 +304,18 @@ def test_benchmark_small_mode_runs(tmp_path):
     for key in ("cold_s", "cold_peak_mb", "cached_s", "terms", "groups", "calibration"):
         assert key in figures
     assert "precision" in done.stdout
+
+
+# --- the briefing ---------------------------------------------------------------------------
+def test_briefing_has_the_topics_page_without_confidential_terms(labelled, period, tmp_path):
+    from pypdf import PdfReader
+
+    from metrics.briefing import collect, page_count, write_briefing
+
+    path = write_briefing(labelled, period, None, tmp_path / "briefing.pdf")
+    reader = PdfReader(str(path))
+    assert len(reader.pages) == page_count(collect(labelled, period))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Yang paling banyak dikeluhkan warga" in text and "Masalah berulang" in text
+    assert "oknum" not in text and "pelicin" not in text
+    assert not any(name in text for name in bench.REPORTERS)

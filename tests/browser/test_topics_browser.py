@@ -56,9 +56,12 @@ def test_topik_page_shows_terms_places_and_recurring_cards(open_page, artifacts_
     assert cards.count() >= 1
     _assert_readable(page)
     page.screenshot(path=str(artifacts_dir / f"topik_{viewport_name}.png"), full_page=True)
+    page.locator('[data-testid="stDataFrame"]').first.screenshot(
+        path=str(artifacts_dir / f"topik_kecamatan_{viewport_name}.png"))
     cards.first.get_by_text("Lihat").first.click()
     expect(cards.first.get_by_text("Tracking ID").first).to_be_visible()
     _assert_readable(page)
+    cards.first.screenshot(path=str(artifacts_dir / f"topik_card_{viewport_name}.png"))
 
 
 def test_ringkasan_shows_what_is_most_complained_about(open_page, artifacts_dir):
