@@ -27,11 +27,17 @@ split where a group would span more than 30 days, kept from three complaints on.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +47,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sqlalchemy import BigInteger, select, type_coerce
 
+from core.settings import PROJECT_ROOT
 from data_sources.schema import complaints
 from metrics.filters import Filters
 
@@ -281,12 +288,104 @@ def _local_days(store: Any, micros: np.ndarray) -> np.ndarray:
     return (instants.tz_localize(None).normalize().values.astype("datetime64[D]").astype(np.int64)).astype(np.int32)
 
 
+DISK_CACHE_MIN_ROWS = 50_000  # below this, reading the texts again is quick enough
+FORMAT_VERSION = "1"
+_ARRAYS = ("tracking_id", "submitted_at", "local_day", "closed_at", "confidential", "hidden_words", "phrase_parts")
+
+
+def _word_lists_fingerprint() -> str:
+    """Changes when the stop words, filler words or spelling variants change (the copy then too)."""
+    text = "|".join(sorted(stop_words())) + "|" + repr(sorted(SPELLING_VARIANTS.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _disk_path(store: Any, key: tuple) -> Path:
+    """Beside the SQLite file (as metrics.columnar keeps its copy), else under data/cache."""
+    url = store.settings.db_url
+    if url.startswith("sqlite") and "///" in url:
+        folder = Path(url.split("///", 1)[1]).resolve().parent / "cache"
+    else:
+        folder = PROJECT_ROOT / "data" / "cache"
+    url_hash = hashlib.sha256(url.encode()).hexdigest()[:12]
+    key_hash = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    return folder / f"topics-{url_hash}-{key_hash}"
+
+
+def _save(corpus: Corpus, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".tmp-topics-"))
+    try:
+        for name in _ARRAYS:
+            np.save(tmp / f"{name}.npy", getattr(corpus, name), allow_pickle=False)
+        for name in ("words", "phrases"):
+            matrix = getattr(corpus, name)
+            np.save(tmp / f"{name}_indptr.npy", matrix.indptr, allow_pickle=False)
+            np.save(tmp / f"{name}_indices.npy", matrix.indices, allow_pickle=False)
+        for name, codes in corpus.codes.items():
+            np.save(tmp / f"code_{name}.npy", codes, allow_pickle=False)
+        (tmp / "labels.json").write_text(json.dumps({
+            "vocabulary": [str(w) for w in corpus.vocabulary],
+            "labels": {k: [str(v) for v in arr] for k, arr in corpus.labels.items()},
+            "shape": [corpus.words.shape[0], corpus.words.shape[1], corpus.phrases.shape[1]],
+        }))
+        os.replace(tmp, path)  # atomic: a reader sees the whole folder or none
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    prefix = path.name.rsplit("-", 1)[0]
+    for old in path.parent.glob(f"{prefix}-*"):
+        if old != path and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _read(path: Path) -> Corpus:
+    meta = json.loads((path / "labels.json").read_text())
+    rows, n_words, n_phrases = meta["shape"]
+    arrays = {name: np.load(path / f"{name}.npy", allow_pickle=False) for name in _ARRAYS}
+
+    def matrix(name: str, columns: int) -> sp.csr_matrix:
+        indptr = np.load(path / f"{name}_indptr.npy", allow_pickle=False)
+        indices = np.load(path / f"{name}_indices.npy", allow_pickle=False)
+        return sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(rows, columns))
+
+    return Corpus(
+        codes={name: np.load(path / f"code_{name}.npy", allow_pickle=False) for name in LABEL_COLUMNS},
+        labels={name: np.array(values, dtype=object) for name, values in meta["labels"].items()},
+        words=matrix("words", n_words), phrases=matrix("phrases", n_phrases),
+        vocabulary=np.array(meta["vocabulary"], dtype=object), **arrays,
+    )
+
+
 def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
-    """Every complaint submitted in [date_from, date_to] (local dates), cached per data version."""
-    key = (store.settings.db_url, store.data_version(), store.settings.kpi.timezone, date_from, date_to)
+    """Every complaint submitted in [date_from, date_to] (local dates), cached per data version.
+
+    In memory for the process and, from DISK_CACHE_MIN_ROWS complaints on, in a folder of .npy
+    files beside the database (as metrics.columnar keeps its copy), so a new process (the
+    command, a restarted app) does not read and tokenise the texts again. The key holds the
+    store's data_version, which every write bumps: a stale copy is never used.
+    """
+    key = (store.settings.db_url, store.data_version(), store.settings.kpi.timezone, date_from, date_to,
+           FORMAT_VERSION, _word_lists_fingerprint())
     cached = _recall(_corpora, key)
     if cached is not None:
         return cached
+    path = _disk_path(store, key)
+    if path.is_dir():
+        try:
+            corpus = _read(path)
+        except (OSError, ValueError, KeyError):
+            corpus = None  # a damaged copy is rebuilt, never trusted
+        if corpus is not None:
+            _remember(_corpora, key, corpus, CACHE_ENTRIES)
+            return corpus
+    corpus = _load_from_db(store, date_from, date_to)
+    if len(corpus) >= DISK_CACHE_MIN_ROWS:
+        _save(corpus, path)
+    _remember(_corpora, key, corpus, CACHE_ENTRIES)
+    return corpus
+
+
+def _load_from_db(store: Any, date_from: date, date_to: date) -> Corpus:
     columns = [
         C.tracking_id, type_coerce(C.submitted_at, BigInteger), type_coerce(C.closed_at, BigInteger),
         C.is_confidential, *[C[name] for name in LABEL_COLUMNS], C.reporter_name, C.title, C.body,
@@ -353,7 +452,6 @@ def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
         codes=codes, labels=labels, words=words, phrases=phrases, vocabulary=vocab,
         phrase_parts=phrase_parts, hidden_words=hidden,
     )
-    _remember(_corpora, key, corpus, CACHE_ENTRIES)
     return corpus
 
 

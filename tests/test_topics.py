@@ -319,3 +319,24 @@ def test_briefing_has_the_topics_page_without_confidential_terms(labelled, perio
     assert "Yang paling banyak dikeluhkan warga" in text and "Masalah berulang" in text
     assert "oknum" not in text and "pelicin" not in text
     assert not any(name in text for name in bench.REPORTERS)
+
+
+def test_disk_copy_gives_the_same_results_and_a_write_replaces_it(labelled, period, monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    store = make_store(url)
+    try:
+        bench.load_labelled(store, FRAME.iloc[:1500])
+        monkeypatch.setattr(topics, "DISK_CACHE_MIN_ROWS", 0)
+        topics.clear_cache()
+        terms, groups = topics.topic_terms(store, period), topics.recurring_problems(store, period)
+        copies = list((tmp_path / "cache").glob("topics-*"))
+        assert len(copies) == 1
+        topics.clear_cache()  # a new process: only the disk copy is left
+        assert topics.topic_terms(store, period).equals(terms)
+        assert topics.recurring_problems(store, period).equals(groups)
+        bench.load_labelled(store, FRAME.iloc[1500:])  # a write: a new data version, a new copy
+        topics.clear_cache()
+        assert topics.topic_terms(store, period, limit=None).equals(topics.topic_terms(labelled, period, limit=None))
+        assert [p.name for p in (tmp_path / "cache").glob("topics-*")] != [p.name for p in copies]
+    finally:
+        store.dispose()
