@@ -21,7 +21,7 @@ from ui import theme
 
 _CSS = f"""
 <style>
-.lp-terms {{ list-style: none; padding: 0 !important; margin: 0 !important; }}
+.lp-terms {{ list-style: none; padding: 0 !important; margin: 0 !important; max-width: 52rem; }}
 .lp-terms li {{ padding: 0.35rem 0; margin: 0 !important; border-bottom: 1px solid {theme.LIGHT_GREY}; }}
 .lp-term-row {{ display: flex; justify-content: space-between; gap: 0.5rem; align-items: baseline; }}
 .lp-term-name {{ min-width: 0; overflow-wrap: anywhere; font-weight: 600; }}
