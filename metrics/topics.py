@@ -777,7 +777,8 @@ def recurring_problems(
     groups = group_near_duplicates(len(rows), left, right, submitted)
     word_counts = _column_counts(corpus.words, current)
     allowed = (word_counts >= MIN_TERM_COMPLAINTS) & ~corpus.hidden_words
-    table = _group_table(corpus, [rows[g] for g in groups], allowed, filters, store.settings.kpi.timezone)
+    table = _group_table(corpus, [rows[g] for g in groups], allowed, word_counts, filters,
+                         store.settings.kpi.timezone)
     if limit is not None:
         table = table.head(limit).reset_index(drop=True)
     table["group"] = np.arange(1, len(table) + 1, dtype=np.int64)
@@ -787,7 +788,8 @@ def recurring_problems(
 
 
 def _group_table(
-    corpus: Corpus, groups: list[np.ndarray], allowed: np.ndarray, filters: Filters, timezone: str
+    corpus: Corpus, groups: list[np.ndarray], allowed: np.ndarray, period_counts: np.ndarray,
+    filters: Filters, timezone: str,
 ) -> pd.DataFrame:
     """One row per group (members oldest first), largest group first, then the latest."""
     if not groups:
@@ -807,7 +809,9 @@ def _group_table(
         ids, counts = word_counts.indices[start:end], word_counts.data[start:end]
         keep = allowed[ids] & (counts * 2 >= sizes[g])
         ids, counts = ids[keep], counts[keep]
-        best = ids[np.lexsort((ids, -counts))[:3]]
+        # Among words every member shares, the period's more frequent ones name the problem
+        # ("jalan rusak"); the rare ones are usually the place or a reporter's detail.
+        best = ids[np.lexsort((ids, -period_counts[ids], -counts))[:3]]
         labels.append(" ".join(str(corpus.vocabulary[i]) for i in best))
     opd_codes = corpus.codes["opd"][members]
     opd_table = sp.csr_matrix(
