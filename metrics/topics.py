@@ -356,6 +356,11 @@ def _read(path: Path) -> Corpus:
     )
 
 
+def _corpus_key(store: Any, date_from: date, date_to: date) -> tuple:
+    return (store.settings.db_url, store.data_version(), store.settings.kpi.timezone, date_from, date_to,
+            FORMAT_VERSION, _word_lists_fingerprint())
+
+
 def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
     """Every complaint submitted in [date_from, date_to] (local dates), cached per data version.
 
@@ -364,8 +369,7 @@ def load_corpus(store: Any, date_from: date, date_to: date) -> Corpus:
     command, a restarted app) does not read and tokenise the texts again. The key holds the
     store's data_version, which every write bumps: a stale copy is never used.
     """
-    key = (store.settings.db_url, store.data_version(), store.settings.kpi.timezone, date_from, date_to,
-           FORMAT_VERSION, _word_lists_fingerprint())
+    key = _corpus_key(store, date_from, date_to)
     cached = _recall(_corpora, key)
     if cached is not None:
         return cached
