@@ -66,7 +66,7 @@ WINDOW_DAYS = 30
 # the highest that finds every planted group; below 0.7 the demo's templated texts (one sentence
 # per issue) run together across places.
 SIMILARITY_THRESHOLD = 0.75
-NEIGHBOURS = 6
+NEIGHBOURS = 3
 MAX_DOCUMENT_SHARE = 0.5  # a term in more than half of the complaints distinguishes nothing
 SUBSUMED_SHARE = 0.8  # a word dropped when one phrase holding it covers 80% of its complaints
 PLACES_SHOWN = 3
@@ -652,16 +652,6 @@ def similarity_matrix(words: sp.csr_matrix) -> sp.csr_matrix:
     return weighted
 
 
-def _row_cosines(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    out = np.empty(len(left), np.float32)
-    step = 200_000
-    for start in range(0, len(left), step):
-        a = matrix[left[start:start + step]]
-        b = matrix[right[start:start + step]]
-        out[start:start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    return out
-
-
 def _row_argmax(matrix: sp.csr_matrix) -> np.ndarray:
     """Each row's column of its largest positive value (the lowest such column on ties), -1 for none."""
     out = np.full(matrix.shape[0], -1, np.int64)
@@ -707,6 +697,7 @@ def pair_near_duplicates(
     lefts, rights = [], []
     for key in _top_words(matrix, hidden):
         order = np.lexsort((submitted_at, key, kecamatan))
+        ordered = matrix[order]  # one reordering per pass; neighbours are then row slices
         for k in range(1, neighbours + 1):
             if k >= n:
                 break
@@ -715,8 +706,8 @@ def pair_near_duplicates(
                 (kecamatan[i] == kecamatan[j]) & (kecamatan[i] >= 0) & (key[i] == key[j]) & (key[i] >= 0)
                 & (np.abs(submitted_at[j] - submitted_at[i]) <= window)
             )
-            i, j = i[ok], j[ok]
-            close = _row_cosines(matrix, i, j) >= threshold - 1e-6
+            cosine = np.asarray(ordered[:-k].multiply(ordered[k:]).sum(axis=1)).ravel()
+            close = ok & (cosine >= threshold - 1e-6)
             lefts.append(i[close])
             rights.append(j[close])
     if not lefts:
