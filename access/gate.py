@@ -28,13 +28,14 @@ ROLE_LABELS = {"pimpinan": "Pimpinan", "analis": "Analis", "opd": "OPD"}
 
 PAGE_KEYS = (
     "ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi", "data", "akun", "audit",
+    "topik",
 )
-_LEADER_PAGES = frozenset({"ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi"})
+_LEADER_PAGES = frozenset({"ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi", "topik"})
 _PAGES_BY_ROLE = {
     "pimpinan": _LEADER_PAGES,
     "analis": _LEADER_PAGES | {"data", "akun", "audit"},
     # An OPD sees its own figures: its summary, its place in the ranking, its detail and overdue list.
-    "opd": frozenset({"ringkasan", "peringkat", "detail_opd", "terlambat"}),
+    "opd": frozenset({"ringkasan", "peringkat", "detail_opd", "terlambat", "topik"}),
 }
 PERMISSIONS = ("data", "accounts", "audit", "confidential", "ranking_all", "complaint_lists_all")
 _PERMISSIONS_BY_ROLE = {

@@ -628,7 +628,10 @@ def generate_frame(
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), size=n)]
     reporter_name = np.where(is_anonymous, None, first + " " + last)
 
-    title, body = _texts(rng, categories, kecamatan)
+    # Place details and planted recurring problems draw from their own generator, so every other
+    # column stays what it was before texts had them.
+    text_rng = np.random.default_rng([seed, n, until.toordinal(), 16])
+    title, body = _texts(rng, categories, kecamatan, text_rng=text_rng, submitted=submitted, until=until)
     tracking_id = 5_100_000 + np.cumsum(rng.integers(1, 40, size=n))
 
     def instants(values: np.ndarray, present: np.ndarray) -> pd.Series:
@@ -674,10 +677,103 @@ def _categories(rng: np.random.Generator, opd_idx: np.ndarray) -> np.ndarray:
     return table[opd_idx, slot]
 
 
-def _texts(
-    rng: np.random.Generator, categories: np.ndarray, kecamatan: np.ndarray
+# Where, in the reporter's words: a kind of place and a name (Banjar villages and streets).
+LANDMARK_KINDS = ("dekat", "depan", "di gang", "di jalan", "di ujung", "di belakang", "di simpang")
+LANDMARK_NAMES = tuple(
+    "Pekauman Kambat Birayang Mahang Tabudarat Hambawang Awang Bukat Murung Pantai Jatuh Benawa "
+    "Kayu Bawang Walangku Limpasu Hantakan Haruyan Pandawan Banua Pemangkih Manjang Ilung Tilahan "
+    "Datar Ajab Cukan Lipai Tandilang Hinas Alat Patikalain Muara Rasau Aluan Barikin Telaga Mandala "
+    "Kapar Mantaas Hulu Gambah Jaranih Lok Besar Sumanggi Wawai Batung Pagat Labunganak Pahalatan".split()
+)
+LANDMARKS = tuple(f"{kind} {name}" for name in LANDMARK_NAMES for kind in LANDMARK_KINDS)
+# What a reporter adds about the case; reports of one recurring problem share theirs.
+DETAILS = (
+    " dan sudah dua kali disampaikan ke kepala desa", " sehingga anak sekolah terpaksa memutar",
+    " dan pengendara motor sering terjatuh", " dan baunya tercium sampai ke permukiman",
+    " padahal sudah difoto dan dikirim ke grup kelurahan", " dan lansia kesulitan mengurusnya",
+    " sementara petugas hanya datang sekali lalu pergi", " dan pedagang mengeluh omzet turun",
+    " dan tetangga juga mengalami hal serupa", " padahal sudah dijanjikan selesai bulan lalu",
+    " dan sangat membahayakan saat malam hari", " sehingga kegiatan ibadah terganggu",
+    " dan biaya yang dikeluarkan makin besar", " tanpa ada penjelasan resmi",
+    " dan sudah viral di media sosial", " sehingga ekonomi keluarga terganggu",
+    " dan ketua RT sudah membuat surat", " padahal musim hujan sudah tiba",
+    " hingga ternak ikut jadi korban", " sehingga pasien lanjut usia kelelahan",
+    " padahal anggaran sudah diumumkan", " dan belum ada papan informasi proyek",
+    " sejak ganti kepala seksi", " dan kabarnya akan dibiarkan sampai tahun depan",
+    " hingga jamaah langgar mengeluh", " dan pemilik toko sekitar ikut dirugikan",
+    " dan air sumur warga ikut tercemar", " padahal bayi dan balita tinggal di situ",
+    " sampai pelajar berangkat lebih pagi", " dan ojek tidak mau lewat lagi",
+)
+# Issues (category, title) that rise in the last RISING_DAYS before `until`, and by how much.
+RISING = ((ESDM, "Air PDAM tidak mengalir", 0.6), (LH, "Sampah menumpuk di pasar", 0.5))
+RISING_DAYS = 45
+RECURRING_PER_COMPLAINTS = 350  # one planted recurring problem per this many complaints
+RECURRING_SPAN_US = 21 * DAY_US
+
+
+def _plant_topics(
+    rng: np.random.Generator,
+    issue: np.ndarray,
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    category_code: np.ndarray,
+    kecamatan: np.ndarray,
+    submitted: np.ndarray,
+    until: date,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indonesian titles and bodies from the category's issues, plus a few tricky texts."""
+    """A detail and a landmark for every body, rising issues and planted recurring problems.
+
+    Returns the issue index of each complaint and the text that goes after the issue's words.
+    """
+    n = len(issue)
+    issue = issue.copy()
+    names = list(ISSUES)
+    landmarks = np.array([f" {text}" for text in LANDMARKS], dtype=object)
+    landmark_idx = rng.integers(0, len(LANDMARKS), size=n)
+    details = np.array(DETAILS, dtype=object)
+    detail_idx = rng.integers(0, len(DETAILS), size=n)
+    end_us = int((np.datetime64(until, "D") + 1).astype("datetime64[us]").astype(np.int64))
+    recent = submitted >= end_us - RISING_DAYS * DAY_US - 8 * HOUR_US
+    for category, title, share in RISING:
+        code = names.index(category)
+        target = offsets[code] + [t for t, _ in ISSUES[category]].index(title)
+        rows = recent & (category_code == code) & (rng.random(n) < share)
+        issue[rows] = target
+    planted = n // RECURRING_PER_COMPLAINTS
+    if planted:
+        anchors = np.sort(rng.choice(n, size=planted, replace=False))
+        # `submitted` is sorted, so each anchor's three weeks are one slice.
+        ends = np.searchsorted(submitted, submitted[anchors] + RECURRING_SPAN_US, side="right")
+        for anchor, end in zip(anchors, ends, strict=True):
+            window = slice(anchor, end)
+            same = anchor + np.flatnonzero(
+                (kecamatan[window] == kecamatan[anchor]) & (category_code[window] == category_code[anchor])
+            )
+            size = int(rng.integers(3, 9))
+            if len(same) < 3:
+                continue
+            members = same[:size]
+            issue[members] = issue[anchor]
+            landmark_idx[members] = landmark_idx[anchor]
+            detail_idx[members] = detail_idx[anchor]
+    return issue, details[detail_idx] + landmarks[landmark_idx]
+
+
+def _texts(
+    rng: np.random.Generator,
+    categories: np.ndarray,
+    kecamatan: np.ndarray,
+    *,
+    text_rng: np.random.Generator | None = None,
+    submitted: np.ndarray | None = None,
+    until: date | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indonesian titles and bodies from the category's issues, plus a few tricky texts.
+
+    With `text_rng`, each body also says where (a landmark), a few issues rise in the last weeks
+    before `until`, and recurring problems are planted: the same issue at the same landmark
+    reported three to eight times in one kecamatan within three weeks (the Topik page's groups).
+    """
     n = len(categories)
     names = list(ISSUES)
     category_code = pd.Series(categories).map({c: i for i, c in enumerate(names)}).to_numpy(dtype=np.int64)
@@ -686,6 +782,9 @@ def _texts(
     issue_titles = np.array([t for c in names for t, _ in ISSUES[c]], dtype=object)
     issue_texts = np.array([d for c in names for _, d in ISSUES[c]], dtype=object)
     issue = offsets[category_code] + np.floor(rng.random(n) * counts[category_code]).astype(np.int64)
+    landmark = np.full(n, "", dtype=object)
+    if text_rng is not None and submitted is not None and until is not None:
+        issue, landmark = _plant_topics(text_rng, issue, offsets, counts, category_code, kecamatan, submitted, until)
 
     suffix = np.array(["", "", " di Kecamatan ", " belum ditangani", " mohon perhatian"], dtype=object)
     variant = rng.integers(0, len(suffix), size=n)
@@ -698,7 +797,8 @@ def _texts(
     closing = np.array([f" {c}" if c else "" for c in CLOSINGS], dtype=object)[
         rng.integers(0, len(CLOSINGS), size=n)
     ]
-    body = opening + issue_texts[issue] + " di Kecamatan " + kecamatan + since + "." + closing
+    place = np.where(landmark == "", " di Kecamatan ", ", Kecamatan ").astype(object)
+    body = opening + issue_texts[issue] + landmark + place + kecamatan + since + "." + closing
 
     tricky = min(n, max(len(TRICKY_TITLES), n // 2000))
     if tricky:

@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "date is the day a message is sent once for; default now")
     p.add_argument("--dry-run", action="store_true", help="print every message, send nothing")
     p.add_argument("--db", help="database URL (default: settings, else data/complaints.db)")
+    add_topics_parser(sub)
     return parser
 
 
@@ -176,6 +177,41 @@ def run_notify(args: argparse.Namespace) -> int:
         store.dispose()
     print(result.summary() + (f" (dry run: {result.would_send} would be sent)" if args.dry_run else ""))
     return 0 if result.failed == 0 else EXIT_ERROR
+def add_topics_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    p = sub.add_parser("topics", help="what citizens complain about: terms or recurring problems")
+    p.add_argument("--from", dest="date_from", required=True, type=parse_date,
+                   help="first local submission date of the period (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", required=True, type=parse_date,
+                   help="last local submission date of the period, included")
+    p.add_argument("--kind", choices=("terms", "recurring"), default="terms", help="default terms")
+    p.add_argument("--opd", help="only this OPD's complaints")
+    p.add_argument("--kecamatan", help="only this kecamatan's complaints")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    p.add_argument("--db", help="database URL (default: settings, else data/complaints.db)")
+
+
+def topics_command(args: argparse.Namespace) -> int:
+    """`topics`: what a pimpinan may see (confidential complaints left out), neutralised CSV or JSON."""
+    from dataclasses import replace
+
+    from metrics.export import _csv_text, _json_text
+    from metrics.topics import recurring_problems, topic_terms
+
+    store, settings = _open_store(args.db)
+    try:
+        args.as_of = None
+        filters = _filters(args, settings.kpi.timezone)
+        filters = replace(filters, opds=(args.opd,) if args.opd else (),
+                          kecamatan=(args.kecamatan,) if args.kecamatan else ())
+        if args.kind == "terms":
+            table = topic_terms(store, filters, viewer_may_read_confidential=False, limit=None)
+        else:
+            table = recurring_problems(store, filters, viewer_may_read_confidential=False)
+        sys.stdout.write(_csv_text(table) if args.format == "csv" else _json_text(table))
+        _audit_export(store, f"topics {args.kind} {args.format} {filters.date_from}..{filters.date_to}", None)
+    finally:
+        store.dispose()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_report(args)
         if args.command == "notify":
             return run_notify(args)
+        if args.command == "topics":
+            return topics_command(args)
         return run_briefing(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -36,6 +36,7 @@ from core.calendar import calendar_for
 from core.settings import Settings
 from metrics import text_format as tf
 from metrics.backlog import BACKLOG_COLUMNS, backlog_complaints, backlog_counts
+from metrics.briefing_topics import collect_topics, draw_topics_page
 from metrics.filters import Filters
 from metrics.kpi import TOTAL, admin_figures, compare_periods, opd_table
 from metrics.trends import series
@@ -102,6 +103,7 @@ class BriefingFigures:
     def only_demo(self) -> bool:
         """Kept for callers of the earlier name: True whenever demo complaints are counted."""
         return self.has_demo
+    topics: Any = None  # metrics.briefing_topics.TopicFigures: the "Yang paling banyak dikeluhkan" page
 
     @property
     def total(self) -> pd.Series:
@@ -208,7 +210,8 @@ def collect(
     overdue = backlog_complaints(store, filters, settings, kind="overdue", limit=overdue_limit)
     due_soon = backlog_complaints(store, filters, settings, kind="due_soon", limit=DUE_SOON_LIMIT)
     trend = series(store, replace(filters, date_from=figures.trend_from), settings, freq="month")
-    return replace(figures, overdue=overdue, due_soon=due_soon, trend=trend)
+    return replace(figures, overdue=overdue, due_soon=due_soon, trend=trend,
+                   topics=collect_topics(store, filters))
 
 
 def summary_figures(
@@ -959,6 +962,7 @@ def render_pdf(fig: BriefingFigures, settings: Settings) -> bytes:
     _scorecard(pdf, fig, settings)
     _overdue(pdf, fig)
     _due_soon(pdf, fig)
+    draw_topics_page(pdf, fig)
     _charts(pdf, fig, settings)
     return bytes(pdf.output())
 
@@ -990,8 +994,9 @@ def write_briefing(store: Any, filters: Filters, settings: Settings | None, outp
 
 
 def page_count(fig: BriefingFigures) -> int:
-    """How many pages `render_pdf` makes (cover, headline, scorecard, overdue, due soon, charts)."""
-    return 6 + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
+    """How many pages `render_pdf` makes (cover, headline, scorecard, overdue, due soon, topics, charts)."""
+    topics_page = 1 if fig.topics is not None else 0
+    return 6 + topics_page + max(1, math.ceil(len(fig.opd_rows) / SCORECARD_ROWS_PER_PAGE))
 
 
 def file_name(filters: Filters, region_name: str, ext: str = "pdf") -> str:

@@ -47,6 +47,10 @@ if filters.scope.opd is None:
         st.page_link(peringkat_page, label="Lihat peringkat semua OPD", icon=":material/arrow_forward:",
                      query_params=ui_filters.global_params())
 
+from ui import topics as ui_topics  # noqa: E402 - kept beside its one call
+
+ui_topics.summary_block(data.store(), filters, ctx.viewer)
+
 st.subheader("Tren 6 bulan")
 trend_filters = replace(filters, date_from=min(filters.date_from, views.trend_window(filters.date_to)))
 trend = data.series(trend_filters, freq="month")

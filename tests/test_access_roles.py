@@ -20,7 +20,7 @@ DEMO = Viewer("demo", "analis", demo_open=True)
 
 
 def test_leaders_see_every_reading_page_but_not_data_accounts_or_audit():
-    assert allowed_pages(LEADER) == {"ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi"}
+    assert allowed_pages(LEADER) == {"ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi", "topik"}
 
 
 def test_analysts_see_every_page():
@@ -28,7 +28,7 @@ def test_analysts_see_every_page():
 
 
 def test_opd_users_see_only_their_summary_ranking_detail_and_overdue_list():
-    assert allowed_pages(OPD_USER) == {"ringkasan", "peringkat", "detail_opd", "terlambat"}
+    assert allowed_pages(OPD_USER) == {"ringkasan", "peringkat", "detail_opd", "terlambat", "topik"}
 
 
 def test_open_demo_has_no_accounts_or_audit_page():

@@ -142,14 +142,15 @@ def demo(tmp_path_factory):
 def test_briefing_has_cover_headline_scorecard_overdue_and_two_chart_pages(demo):
     _, store, pdf, rows = demo
     opd_rows = len(rows) - 1  # without TOTAL
-    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 2 + 2
+    expected = 1 + 1 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE) + 2 + 1 + 2  # + topics page
     assert len(PdfReader(BytesIO(pdf)).pages) == expected
     assert page_count(collect(store, FILTERS)) == expected
     texts = pages_text(pdf)
     assert "Ringkasan kinerja" in texts[1]
     assert all("Peringkat OPD" in t for t in texts[2 : 2 + math.ceil(opd_rows / SCORECARD_ROWS_PER_PAGE)])
-    assert "Pengaduan lewat tenggat saat ini" in texts[-4]
-    assert "Akan jatuh tempo" in texts[-3]
+    assert "Pengaduan lewat tenggat saat ini" in texts[-5]
+    assert "Akan jatuh tempo" in texts[-4]
+    assert "Yang paling banyak dikeluhkan warga" in texts[-3]
     assert "Grafik: skor per OPD" in texts[-2] and "Grafik: tren bulanan" in texts[-1]
 
 
@@ -222,7 +223,7 @@ def test_headline_figures_equal_report_total_and_deltas_its_previous_period(demo
 
 def test_overdue_page_lists_the_backlog_most_working_days_late_first_with_the_report_count(demo):
     _, store, pdf, rows = demo
-    page = pages_text(pdf)[-4]
+    page = pages_text(pdf)[-5]
     assert f"{tf.fmt_int(rows['TOTAL']['backlog_overdue'])} pengaduan lewat tenggat saat ini" in page
     everything = backlog_complaints(store, FILTERS)
     assert len(everything) == rows["TOTAL"]["backlog_overdue"]
@@ -273,11 +274,12 @@ def test_briefing_pages_render_to_png_artifacts(demo):
 def test_briefing_of_an_empty_period_says_so_and_keeps_every_section(sqlite_store):
     pdf = build_briefing_pdf(sqlite_store, FILTERS)
     texts = pages_text(pdf)
-    assert len(texts) == 7
+    assert len(texts) == 8
     assert "Tidak ada pengaduan terdisposisi ke OPD dalam periode ini." in texts[2]
     assert "Tidak ada pengaduan yang melewati tenggat saat ini." in texts[3]
     assert "Tidak ada pengaduan yang akan jatuh tempo." in texts[4]
-    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[5]
+    assert "Belum ada kata yang muncul di sedikitnya 5 aduan." in texts[5]
+    assert "Belum ada OPD yang memenuhi syarat peringkat." in texts[6]
     assert "Belum ada impor atau sinkronisasi yang berhasil" in texts[0]
 
 

@@ -39,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("detail_opd", "pages/detail_opd.py", "Detail OPD", ":material/apartment:", "detail_opd"),
     PageSpec("terlambat", "pages/terlambat.py", "Aduan Terlambat", ":material/alarm:", "terlambat"),
     PageSpec("tren", "pages/tren.py", "Tren", ":material/show_chart:", "tren"),
+    PageSpec("topik", "pages/topik.py", "Topik Aduan", ":material/topic:", "topik"),
     PageSpec("presentasi", "pages/presentasi.py", "Presentasi", ":material/slideshow:", "presentasi"),
     PageSpec("data", "pages/data.py", "Data", ":material/database:", "data"),
     PageSpec("akun", "pages/akun.py", "Akun", ":material/manage_accounts:", "akun"),
