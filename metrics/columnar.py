@@ -42,13 +42,17 @@ INSTANTS = (
     "completion_deadline", "verification_deadline",
 )
 LABELS = ("opd", "category", "channel", "kecamatan", "region_code")
-# status, reopen_count, redisposition_count and rating are only ever tested, never shown, so the
-# query packs what the figures need of them into one small integer per complaint.
+# status, reopen_count, redisposition_count, rating and the estimate flags are only ever tested,
+# never shown, so the query packs what the figures need of them into one small integer each.
 ARCHIVED_BIT = 1
 REOPENED_BIT = 2
 REDISPOSED_BIT = 4
 RATING_SHIFT = 3  # rating (0 = none, 1-5) in bits 3-5
-FORMAT_VERSION = "2"
+# KPI.md "Times that are only estimates": stage times unknown for timing
+DISPOSED_UNKNOWN_BIT = 64
+FIRST_RESPONSE_UNKNOWN_BIT = 128
+CLOSED_UNKNOWN_BIT = 256
+FORMAT_VERSION = "3"
 DISK_CACHE_MIN_ROWS = 50_000  # below this, loading from the database is quick enough
 FETCH_ROWS = 50_000
 MEMORY_ENTRIES = 2
@@ -122,6 +126,9 @@ def _query(store: Any) -> tuple[str, list[str]]:
         + case((C.reopen_count > 0, REOPENED_BIT), else_=0)
         + case((C.redisposition_count > 0, REDISPOSED_BIT), else_=0)
         + type_coerce(rating, Integer) * (1 << RATING_SHIFT)
+        + case((C.disposed_time_unknown, DISPOSED_UNKNOWN_BIT), else_=0)
+        + case((C.first_response_time_unknown, FIRST_RESPONSE_UNKNOWN_BIT), else_=0)
+        + case((C.closed_time_unknown, CLOSED_UNKNOWN_BIT), else_=0)
     )
     columns = [func.coalesce(type_coerce(C[n], BigInteger), NEVER).label(n) for n in INSTANTS]
     columns += [flags.label("flags")] + [C[n] for n in LABELS]
