@@ -688,8 +688,9 @@ class Store:
             else:
                 frame["times_estimated"] = frame["times_estimated_old"].fillna(False).astype(bool)
                 frame["estimate_precision_hours"] = frame["estimate_precision_hours_old"]
-                for lower in LOWER_COLUMNS.values():  # an exact source: no interval
-                    frame[lower] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+                for lower in LOWER_COLUMNS.values():
+                    # An exact source has no interval, unless the records state one.
+                    frame[lower] = _instant_column(frame, lower)
                 stale = np.zeros(len(frame), dtype=bool)
             if stale.any():
                 # An older snapshot: derive with the stored record, not the snapshot's old values.
@@ -762,7 +763,7 @@ class Store:
         for col in RECORD_COLUMNS:
             if col not in frame.columns:
                 frame[col] = None
-        for col in INSTANT_COLUMNS:
+        for col in (*INSTANT_COLUMNS, *(c for c in LOWER_COLUMNS.values() if c in frame.columns)):
             frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[us, UTC]")
         for col in ("redisposition_count", "reopen_count"):
             frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
@@ -822,7 +823,7 @@ class Store:
         # "" stands for no classification (completion_days_for treats it as pengaduan).
         classes = frame["classification"].astype(object).where(frame["classification"].notna(), "")
         per_class = {c: kpi.completion_days_for(c) for c in classes.unique().tolist()}
-        days = classes.map(per_class).to_numpy(dtype=np.int64)
+        days = classes.map(per_class).to_numpy(dtype=np.int64).copy()
         if kpi.completion_days_by_category and "category" in frame.columns:
             by_category = frame["category"].map(dict(kpi.completion_days_by_category))
             own = by_category.notna().to_numpy()

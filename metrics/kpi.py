@@ -329,12 +329,12 @@ def _frame_cohort(
     first = cols["first_response_at"][rows]
     closed = cols["closed_at"][rows]
     response_at = np.where(first <= as_of, first, np.where(closed <= as_of, closed, NEVER))
-    flags = cols["flags"][rows]
+    unknown = cols["unknown"][rows]
     stage_unknown = np.where(
-        first <= as_of, (flags & FIRST_RESPONSE_UNKNOWN_BIT) != 0,
-        (closed <= as_of) & ((flags & CLOSED_UNKNOWN_BIT) != 0),
+        first <= as_of, (unknown & FIRST_RESPONSE_UNKNOWN_BIT) != 0,
+        (closed <= as_of) & ((unknown & CLOSED_UNKNOWN_BIT) != 0),
     )
-    response_unknown = ((flags & DISPOSED_UNKNOWN_BIT) != 0) | stage_unknown
+    response_unknown = ((unknown & DISPOSED_UNKNOWN_BIT) != 0) | stage_unknown
     cohort = _FrameCohort(rows=rows, response_at=response_at, response_unknown=response_unknown)
     if len(_cohort_memo) >= 8:
         _cohort_memo.clear()
@@ -358,7 +358,8 @@ def _frame_flags(
     response_overdue = ~responded & (response_deadline < as_of)
     rated = completed & (rating > 0)
     response_unknown = responded & cohort.response_unknown
-    completion_unknown = completed & ((flags & (DISPOSED_UNKNOWN_BIT | CLOSED_UNKNOWN_BIT)) != 0)
+    unknown = cols["unknown"][rows]
+    completion_unknown = completed & ((unknown & (DISPOSED_UNKNOWN_BIT | CLOSED_UNKNOWN_BIT)) != 0)
     return {
         "received": np.ones(len(rows), dtype=bool),
         "responded": responded,
@@ -751,7 +752,7 @@ def _admin_counts_frame(store: Any, filters: Filters) -> tuple[int, int, int, in
     closed = cols["closed_at"][rows]
     deadline = cols["verification_deadline"][rows]
     disposed_by_then = disposed <= as_of
-    verified = disposed_by_then & ~cols.flag(DISPOSED_UNKNOWN_BIT)[rows]
+    verified = disposed_by_then & ((cols["unknown"][rows] & DISPOSED_UNKNOWN_BIT) == 0)
     not_verified = ~disposed_by_then & (closed > as_of)
     awaiting = not_verified & (cols["submitted_at"][rows] <= as_of)
     return (
