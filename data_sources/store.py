@@ -688,9 +688,10 @@ class Store:
             else:
                 frame["times_estimated"] = frame["times_estimated_old"].fillna(False).astype(bool)
                 frame["estimate_precision_hours"] = frame["estimate_precision_hours_old"]
-                for lower in LOWER_COLUMNS.values():
+                for stage, lower in LOWER_COLUMNS.items():
                     # An exact source has no interval, unless the records state one.
                     frame[lower] = _instant_column(frame, lower)
+                    frame["times_estimated"] |= (frame[lower].notna() & frame[stage].notna()).to_numpy()
                 stale = np.zeros(len(frame), dtype=bool)
             if stale.any():
                 # An older snapshot: derive with the stored record, not the snapshot's old values.
