@@ -90,7 +90,7 @@ def check_settings(store: Any, settings: Settings | None) -> Settings:
         return store.settings
     if settings.kpi.calendar_fingerprint() != store.settings.kpi.calendar_fingerprint():
         raise ValueError(
-            "the calendar or deadline settings differ from the store's; open the store with "
+            "the calendar, deadline or estimate settings differ from the store's; open the store with "
             "these settings so the stored deadlines are recomputed"
         )
     return settings

@@ -447,3 +447,56 @@ def test_estimate_note_gives_the_precision_in_working_days():
     assert estimate_note(1) == "perkiraan, ketelitian 1 hari kerja"
     assert estimate_note(3) == "perkiraan, ketelitian 3 hari kerja"
     assert estimate_note(0) == "perkiraan, ketelitian kurang dari 1 hari kerja"
+
+
+def test_report_columns_are_kpi_md_figures_table_in_order():
+    """response_time_unknown and completion_time_unknown sit where KPI.md's table puts them."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "KPI.md").read_text(encoding="utf-8")
+    section = text.split("## The figures, per OPD", 1)[1].split("\n## ", 1)[0]
+    names = [line.split("|")[1].strip().split()[0].strip("`") for line in section.splitlines()
+             if line.startswith("| `")]
+    assert names == KPI_COLUMNS
+
+
+def test_migration_0004_bounds_existing_estimates_from_their_history(db_url):
+    """A store made before 0004 holds estimated times without lower bounds: the upgrade takes
+    the start of the history row before each stage's (never later than the true bound), and the
+    store then marks the too-coarse ones unknown."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from data_sources.schema import to_micros
+    from data_sources.store import _alembic_config
+
+    engine = create_engine(db_url)
+    cfg = _alembic_config()
+    submitted, snap1, snap2 = wita("2026-01-05T09:00:00"), SNAP1, SNAP2
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text(
+            "INSERT INTO sources (id, name, kind, is_demo, created_at) "
+            "VALUES (1, 'lapor-export', 'lapor-export', false, 0)"))
+        values = {"s": to_micros(submitted), "a": to_micros(snap1), "b": to_micros(snap2)}
+        conn.execute(text(
+            "INSERT INTO complaints (id, source_id, tracking_id, region_code, submitted_at, "
+            "submitted_date, status, opd, disposed_at, first_response_at, times_estimated, "
+            "redisposition_count, reopen_count, is_anonymous, is_confidential, first_seen_at, "
+            "updated_at) VALUES (1, 1, '6100185', '63.07', :s, '2026-01-05', 'proses', 'Dinas', "
+            ":a, :b, true, 0, 0, false, false, 0, 0)"), values)
+        conn.execute(text(
+            "INSERT INTO status_history (complaint_id, source_id, status, observed_at) VALUES "
+            "(1, 1, 'menunggu_tindak_lanjut', :a), (1, 1, 'proses', :b)"), values)
+    engine.dispose()
+    store = make_store(db_url)
+    try:
+        row = store.frame(
+            "SELECT disposed_lower_at, first_response_lower_at, disposed_time_unknown, "
+            "first_response_time_unknown FROM complaints").iloc[0]
+        assert schema.from_micros(row["disposed_lower_at"]) == submitted
+        assert schema.from_micros(row["first_response_lower_at"]) == snap1
+        assert (bool(row["disposed_time_unknown"]), bool(row["first_response_time_unknown"])) == (True, False)
+    finally:
+        store.dispose()

@@ -29,17 +29,17 @@ LOWER = (("disposed_lower_at", "disposed_at"), ("first_response_lower_at", "firs
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("complaints", schema=None) as batch_op:
-        for name, _ in LOWER:
-            batch_op.add_column(sa.Column(name, sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("response_due_at", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("completion_due_at", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column(
-            "estimate_precision_days", sa.SmallInteger(), nullable=False, server_default="0"))
-        for name in ("disposed_time_unknown", "first_response_time_unknown", "closed_time_unknown"):
-            batch_op.add_column(sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("status_history", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_observed_at", sa.BigInteger(), nullable=True))
+    # Plain ADD COLUMN (no batch copy): SQLite adds these in place, and recreating complaints
+    # would fail against status_history's foreign key on a connection that enforces it.
+    for name, _ in LOWER:
+        op.add_column("complaints", sa.Column(name, sa.BigInteger(), nullable=True))
+    op.add_column("complaints", sa.Column("response_due_at", sa.BigInteger(), nullable=True))
+    op.add_column("complaints", sa.Column("completion_due_at", sa.BigInteger(), nullable=True))
+    op.add_column("complaints", sa.Column(
+        "estimate_precision_days", sa.SmallInteger(), nullable=False, server_default="0"))
+    for name in ("disposed_time_unknown", "first_response_time_unknown", "closed_time_unknown"):
+        op.add_column("complaints", sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("status_history", sa.Column("last_observed_at", sa.BigInteger(), nullable=True))
     for lower, stage in LOWER:
         op.execute(
             f"UPDATE complaints SET {lower} = COALESCE(("
