@@ -19,7 +19,7 @@ import pytest
 from conftest import SAMPLES, make_store
 from test_kpi_reference import load, wita
 
-from core.settings import load_settings, with_kpi
+from core.settings import KpiSettings, load_settings, with_kpi
 from data_sources import schema
 from data_sources.importer import import_file
 from metrics.filters import Filters
@@ -500,3 +500,21 @@ def test_migration_0004_bounds_existing_estimates_from_their_history(db_url):
         assert (bool(row["disposed_time_unknown"]), bool(row["first_response_time_unknown"])) == (True, False)
     finally:
         store.dispose()
+
+
+def test_estimate_and_category_settings_are_read_from_the_kpi_table(tmp_path, monkeypatch):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        "[kpi]\nmax_estimate_working_days = 2\n"
+        '[kpi.completion_days_by_category]\n"Pekerjaan Umum dan Penataan Ruang" = 20\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DASHBOARD_SECRETS", str(secrets))
+    kpi = load_settings().kpi
+    assert kpi.max_estimate_working_days == 2
+    assert kpi.completion_days_for("aspirasi", "Pekerjaan Umum dan Penataan Ruang") == 20
+    assert kpi.completion_days_for("aspirasi", "Kesehatan") == 5
+    rows = dict(kpi.as_table())
+    assert rows["completion_days_by_category"] == "Pekerjaan Umum dan Penataan Ruang=20"
+    assert rows["max_estimate_working_days"] == "2"
+    assert kpi.calendar_fingerprint() != KpiSettings().calendar_fingerprint()
