@@ -518,3 +518,90 @@ def test_estimate_and_category_settings_are_read_from_the_kpi_table(tmp_path, mo
     assert rows["completion_days_by_category"] == "Pekerjaan Umum dan Penataan Ruang=20"
     assert rows["max_estimate_working_days"] == "2"
     assert kpi.calendar_fingerprint() != KpiSettings().calendar_fingerprint()
+
+
+# --- snapshots in any order: the derived times equal DATA.md read plainly ------------------
+RANK = {"menunggu_verifikasi": 0, "menunggu_tindak_lanjut": 1, "proses": 2, "selesai": 3, "arsip": -1}
+STAGES = (("disposed_at", 1), ("first_response_at", 2), ("closed_at", 3))
+
+
+def random_snapshots(seed: int, complaints: int = 25, snapshots: int = 4) -> list[tuple[datetime, list[dict]]]:
+    """Daily snapshots; statuses mostly move forward, sometimes back (a reopened complaint),
+    and a complaint is sometimes missing from a snapshot."""
+    rng = random.Random(seed)
+    times = [wita("2026-02-02T10:00:00") + timedelta(days=i) for i in range(snapshots)]
+    order = list(RANK)
+    shots: list[tuple[datetime, list[dict]]] = [(t, []) for t in times]
+    for i in range(complaints):
+        level = rng.randrange(0, 4)
+        for t, rows in shots:
+            if rng.random() < 0.15:
+                continue
+            if rng.random() < 0.1:
+                status = rng.choice(order)
+            else:
+                level = min(3, level + rng.choice([0, 0, 1, 2]))
+                status = order[level]
+            rows.append({"tracking_id": f"S{i}", "submitted_at": wita("2026-01-30T08:00:00"),
+                         "status": status, "opd": "Dinas PUPR", "category": f"k{t.day}"})
+    return shots
+
+
+def plain_derivation(shots) -> dict[str, dict[str, Any]]:
+    """DATA.md: the first snapshot showing a stage dates it; its lower bound is the last earlier
+    snapshot showing the complaint, or submitted_at. The record is the latest snapshot's."""
+    seen: dict[str, list[tuple[datetime, dict]]] = {}
+    for t, rows in shots:
+        for row in rows:
+            seen.setdefault(row["tracking_id"], []).append((t, row))
+    out = {}
+    for tid, observations in seen.items():
+        observations.sort(key=lambda o: o[0])
+        result: dict[str, Any] = {"status": observations[-1][1]["status"],
+                                  "category": observations[-1][1]["category"]}
+        for stage, rank in STAGES:
+            result[stage] = result[stage + "_lower"] = None
+            for i, (t, row) in enumerate(observations):
+                if RANK[row["status"]] >= rank:
+                    result[stage] = t
+                    result[stage + "_lower"] = observations[i - 1][0] if i else row["submitted_at"]
+                    break
+        out[tid] = result
+    return out
+
+
+def stored_derivation(store) -> dict[str, dict[str, Any]]:
+    rows = store.frame(
+        "SELECT tracking_id, status, category, disposed_at, disposed_lower_at, first_response_at, "
+        "first_response_lower_at, closed_at, closed_lower_at FROM complaints").to_dict("records")
+    out = {}
+    for r in rows:
+        result: dict[str, Any] = {"status": r["status"], "category": r["category"]}
+        for stage, _ in STAGES:
+            for name in (stage, stage.replace("_at", "_lower_at")):
+                value = r[name]
+                key = stage + "_lower" if "lower" in name else stage
+                result[key] = None if value is None or pd.isna(value) else schema.from_micros(int(value))
+        out[r["tracking_id"]] = result
+    return out
+
+
+def test_snapshots_in_any_order_give_the_times_of_the_observation_order(store):
+    shots = random_snapshots(seed=20260202)
+    expected = plain_derivation(shots)
+    rng = random.Random(1)
+    orders = [list(range(len(shots))), list(reversed(range(len(shots))))]
+    orders += [rng.sample(range(len(shots)), len(shots)) for _ in range(4)]
+    histories = []
+    for order in orders:
+        wipe(store)
+        source_id = store.ensure_source("lapor-export", "lapor-export")
+        for index in order:
+            t, rows = shots[index]
+            store.write_complaints(source_id, pd.DataFrame(rows), run_id=None, observed_at=t,
+                                   estimate_stage_times=True)
+        assert stored_derivation(store) == expected, order
+        histories.append(sorted(store.execute(
+            "SELECT c.tracking_id, h.status, h.observed_at, h.last_observed_at "
+            "FROM status_history h JOIN complaints c ON c.id = h.complaint_id").rows))
+    assert all(h == histories[0] for h in histories)
