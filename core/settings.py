@@ -81,10 +81,11 @@ class KpiSettings:
         """The settings as (name, value) rows, for the report workbook and the briefing."""
         rows = []
         for key, value in asdict(self).items():
+            # "—" for an empty list: a leading "-" would be neutralised as a formula in Excel.
             if key in ("completion_days", "completion_days_by_category"):
-                value = ", ".join(f"{k}={v}" for k, v in value) or "-"
+                value = ", ".join(f"{k}={v}" for k, v in value) or "—"
             elif key == "extra_non_working_dates":
-                value = ", ".join(d.isoformat() for d in value) or "-"
+                value = ", ".join(d.isoformat() for d in value) or "—"
             rows.append((key, str(value)))
         return rows
 
