@@ -49,20 +49,32 @@ class KpiSettings:
     grade_cukup: float = 70.0  # score >= this: cukup, else perlu_perhatian
     accepted_min_rating: int = 3  # a rating below this makes a completion not accepted
     due_soon_days: int = 1  # backlog `due_soon`: next deadline by the end of this many working days
+    # completion deadline by category, working days; wins over the classification's N
+    completion_days_by_category: tuple[tuple[str, int], ...] = ()
+    # an estimated stage time less precise than this (working days) is unknown for timing
+    max_estimate_working_days: int = 1
 
-    def completion_days_for(self, classification: str | None) -> int:
+    def completion_days_for(self, classification: str | None, category: str | None = None) -> int:
+        """N of `completion_deadline`: the category's own N if set, else the classification's."""
+        if category is not None:
+            by_category = dict(self.completion_days_by_category)
+            if category in by_category:
+                return by_category[category]
         table = dict(self.completion_days)
         return table.get(classification or "pengaduan", table["pengaduan"])
 
     def calendar_fingerprint(self) -> str:
-        """A digest of everything stored deadlines depend on; a change triggers recomputation."""
+        """A digest of everything stored derived columns depend on (deadlines, which estimated
+        times are unknown for timing); a change triggers recomputation."""
         payload = {
             "timezone": self.timezone,
             "extra": [d.isoformat() for d in self.extra_non_working_dates],
             "verification_days": self.verification_days,
             "response_days": self.response_days,
             "completion_days": list(self.completion_days),
-            "derive_version": 1,
+            "completion_days_by_category": sorted(self.completion_days_by_category),
+            "max_estimate_working_days": self.max_estimate_working_days,
+            "derive_version": 2,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -70,10 +82,11 @@ class KpiSettings:
         """The settings as (name, value) rows, for the report workbook and the briefing."""
         rows = []
         for key, value in asdict(self).items():
-            if key == "completion_days":
-                value = ", ".join(f"{k}={v}" for k, v in value)
+            # "—" for an empty list: a leading "-" would be neutralised as a formula in Excel.
+            if key in ("completion_days", "completion_days_by_category"):
+                value = ", ".join(f"{k}={v}" for k, v in value) or "—"
             elif key == "extra_non_working_dates":
-                value = ", ".join(d.isoformat() for d in value) or "-"
+                value = ", ".join(d.isoformat() for d in value) or "—"
             rows.append((key, str(value)))
         return rows
 
@@ -259,7 +272,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     kpi_kwargs: dict[str, Any] = {}
     for name in (
         "timezone", "verification_days", "response_days", "min_volume", "grade_baik",
-        "grade_cukup", "accepted_min_rating", "due_soon_days",
+        "grade_cukup", "accepted_min_rating", "due_soon_days", "max_estimate_working_days",
     ):
         if name in kpi_raw:
             kpi_kwargs[name] = kpi_raw[name]
@@ -273,6 +286,10 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
             k: int(v) for k, v in kpi_raw["completion_days"].items()
         }
         kpi_kwargs["completion_days"] = tuple(merged.items())
+    if "completion_days_by_category" in kpi_raw:
+        kpi_kwargs["completion_days_by_category"] = tuple(
+            (str(k), int(v)) for k, v in kpi_raw["completion_days_by_category"].items()
+        )
     weights = kpi_raw.get("weights", {})
     for key in ("kecepatan", "ketepatan", "tuntas"):
         if key in weights:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMESTAMP_COLUMNS = (
     "submitted_at", "verified_at", "disposed_at", "first_response_at", "closed_at", "expected_at",
+    "response_due_at", "completion_due_at",
 )
 STAGE_COLUMNS = ("verified_at", "disposed_at", "first_response_at", "closed_at")
 COUNT_COLUMNS = ("redisposition_count", "reopen_count")
@@ -41,7 +42,8 @@ TEXT_COLUMNS = (
 CANONICAL_COLUMNS = (
     "tracking_id", "submitted_at", "channel", "channel_raw", "classification", "category", "opd",
     "kecamatan", "kelurahan", "status", "status_raw", "verified_at", "disposed_at",
-    "first_response_at", "closed_at", "redisposition_count", "reopen_count", "rating",
+    "first_response_at", "closed_at", "response_due_at", "completion_due_at",
+    "redisposition_count", "reopen_count", "rating",
     "is_anonymous", "is_confidential", "reporter_name", "title", "body", "expected_at",
     "latitude", "longitude", "address", "region_code", "region_name",
 )

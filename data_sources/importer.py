@@ -177,7 +177,6 @@ def _import_file(
     demo_removal = DemoRemoval(store)
 
     observed_at = started
-    previous: datetime | None = None
     newer_stored = False
     if layout.kind == "lapor-export":
         snap = (
@@ -193,20 +192,20 @@ def _import_file(
         else:
             report.snapshot_at, report.snapshot_origin = snap.at, snap.origin
         observed_at = report.snapshot_at
-        previous = store.previous_snapshot(source_id, observed_at)
         latest = _latest_snapshot(store, source_id)
         newer_stored = latest is not None and latest > observed_at
         if newer_stored:
             report.messages.append(
-                f"Sudah ada snapshot lebih baru ({_local(latest, timezone)}): hanya pengaduan yang "
-                "belum tersimpan yang ditambahkan; yang sudah ada tidak diubah."
+                f"Sudah ada snapshot lebih baru ({_local(latest, timezone)}): snapshot ini masuk ke "
+                "riwayat status sesuai waktunya dan perkiraan waktu tahap dihitung ulang; data "
+                "pengaduan yang sudah ada tidak ditimpa."
             )
 
     run_id = store.start_run(
         source_id, "import", detail=_run_detail(report, timezone), snapshot_at=report.snapshot_at
     )
     report.run_id = run_id
-    skipped_existing = 0
+    older = 0
     if background is None:
         background = isinstance(path, str | Path) and can_run_ahead(path)
     chunks = _prepared_chunks(
@@ -217,9 +216,9 @@ def _import_file(
         # closing(): a failed write stops the reader process at once, not when the frame is freed.
         with closing(chunks):
             for prepared in chunks:
-                skipped_existing += _store_chunk(
+                older += _store_chunk(
                     store, source_id, run_id, prepared, report, observed_at=observed_at,
-                    previous=previous, only_new=newer_stored, estimate=layout.kind == "lapor-export",
+                    estimate=layout.kind == "lapor-export",
                     demo_removal=demo_removal,
                 )
     except UnreadableFile as exc:
@@ -243,9 +242,10 @@ def _import_file(
     if demo_removal.message:
         report.demo_removed = demo_removal.removed
         report.messages.insert(0, demo_removal.message)
-    if skipped_existing:
+    if older:
         report.messages.append(
-            f"{skipped_existing} baris sudah tersimpan dari snapshot yang lebih baru; tidak diubah."
+            f"{older} baris sudah tersimpan dari snapshot yang lebih baru: hanya riwayat status dan "
+            "perkiraan waktu tahapnya yang diperbarui."
         )
     already = report.rows_quarantined - report.quarantine_added
     if already:
@@ -398,32 +398,30 @@ def _prepare_chunk(
 
 def _store_chunk(
     store: Store, source_id: int, run_id: int, prepared: _Prepared, report: ImportReport, *,
-    observed_at: datetime, previous: datetime | None, only_new: bool, estimate: bool,
+    observed_at: datetime, estimate: bool,
     demo_removal: DemoRemoval | None = None,
 ) -> int:
+    """Write one prepared chunk; returns how many of its rows were older than the stored
+    snapshot of their complaint (their observation went into the history only)."""
     valid = prepared.valid
-    skipped = 0
-    if only_new and not valid.empty:
-        existing = store.existing_tracking_ids(source_id, valid["tracking_id"].tolist())
-        keep = ~valid["tracking_id"].isin(existing)
-        skipped = int((~keep).sum())
-        valid = valid[keep].reset_index(drop=True)
+    older = 0
     if not valid.empty:
         result = store.write_complaints(
             source_id, valid, run_id=run_id, observed_at=observed_at,
-            estimate_stage_times=estimate, previous_snapshot_at=previous,
+            estimate_stage_times=estimate,
             in_transaction=demo_removal.hook() if demo_removal else None,
         )
         if demo_removal:
             demo_removal.committed()
         report.history_added += result.history_added
+        older = result.older_observations
     report.quarantine_added += quarantine_once(store, source_id, run_id, prepared.quarantined)
     report.rows_read += prepared.rows
     report.messages.extend(prepared.notes)
     # A later row of the same complaint in one file updates it: every valid row was applied.
-    report.rows_stored += len(valid) + skipped
+    report.rows_stored += len(valid)
     report.rows_quarantined += len(prepared.quarantined)
-    return skipped
+    return older
 
 
 def _prepared_chunks(

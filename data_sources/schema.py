@@ -129,6 +129,14 @@ complaints = Table(
     Column("closed_at", Instant),
     Column("times_estimated", Boolean, nullable=False, default=False),
     Column("estimate_precision_hours", Float),  # gap between the snapshots an estimate sits in
+    # Lower bounds of estimated stage times (DATA.md, LAPOR! export): the stage happened after
+    # this and at or before the stored time. NULL for an exact time.
+    Column("disposed_lower_at", Instant),
+    Column("first_response_lower_at", Instant),
+    Column("closed_lower_at", Instant),
+    # A deadline the source itself states (DATA.md); wins over the computed one (KPI.md).
+    Column("response_due_at", Instant),
+    Column("completion_due_at", Instant),
     Column("redisposition_count", Integer, nullable=False, default=0),
     Column("reopen_count", Integer, nullable=False, default=0),
     Column("rating", SmallInteger),
@@ -145,7 +153,13 @@ complaints = Table(
     Column("response_at", Instant),  # first_response_at, else closed_at
     Column("verification_deadline", Instant),  # deadline(submitted_at, verification_days)
     Column("response_deadline", Instant),  # deadline(disposed_at, response_days)
-    Column("completion_deadline", Instant),  # deadline(disposed_at, N by classification)
+    Column("completion_deadline", Instant),  # completion_due_at, else deadline(disposed_at, N)
+    # working_days_between(lower, stored time), the largest over the estimated stages; 0 exact
+    Column("estimate_precision_days", SmallInteger, nullable=False, default=0),
+    # KPI.md "Times that are only estimates": precision > max_estimate_working_days
+    Column("disposed_time_unknown", Boolean, nullable=False, default=False),
+    Column("first_response_time_unknown", Boolean, nullable=False, default=False),
+    Column("closed_time_unknown", Boolean, nullable=False, default=False),
     Column("first_seen_at", Instant, nullable=False),
     Column("updated_at", Instant, nullable=False),
     UniqueConstraint("source_id", "tracking_id"),
@@ -164,7 +178,10 @@ status_history = Table(
     Column("run_id", Integer, ForeignKey("runs.id")),
     Column("status", String(30), nullable=False),
     Column("status_raw", String(300)),
+    # A row is a run of observations showing the same status, from observed_at to
+    # last_observed_at (NULL: observed once), kept in observation order whatever the import order.
     Column("observed_at", Instant, nullable=False),
+    Column("last_observed_at", Instant),
 )
 
 quarantine = Table(

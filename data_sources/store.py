@@ -65,12 +65,14 @@ STATUS_RANK = {
 STAGE_COLUMNS = (("verified_at", 1), ("disposed_at", 1), ("first_response_at", 2), ("closed_at", 3))
 INSTANT_COLUMNS = (
     "submitted_at", "verified_at", "disposed_at", "first_response_at", "closed_at", "expected_at",
+    "response_due_at", "completion_due_at",
 )
 # Canonical record columns (DATA.md) plus the raw values and Open311 extras the store keeps.
 RECORD_COLUMNS = (
     "tracking_id", "submitted_at", "channel", "channel_raw", "classification", "category", "opd",
     "kecamatan", "kelurahan", "status", "status_raw", "verified_at", "disposed_at",
-    "first_response_at", "closed_at", "redisposition_count", "reopen_count", "rating",
+    "first_response_at", "closed_at", "response_due_at", "completion_due_at",
+    "redisposition_count", "reopen_count", "rating",
     "is_anonymous", "is_confidential", "reporter_name", "title", "body", "expected_at",
     "latitude", "longitude", "address", "region_code",
 )
@@ -127,6 +129,7 @@ class WriteResult:
     inserted: int = 0
     updated: int = 0
     history_added: int = 0
+    older_observations: int = 0  # rows of a snapshot older than their complaint's latest one
 
 
 @dataclass
@@ -760,13 +763,20 @@ class Store:
         """Upsert valid canonical records of one source as one atomic batch.
 
         `records` holds canonical columns with timestamps as tz-aware UTC datetimes. With
-        `estimate_stage_times` (LAPOR! export snapshots) missing stage times are set to
-        `observed_at` the first time a snapshot shows the complaint at or past that stage.
+        `estimate_stage_times` (LAPOR! export snapshots) each row is an observation of its
+        complaint at `observed_at`: it enters the complaint's status history in observation
+        order, whatever order the files come in, and the stage times with their lower bounds
+        are derived from the whole history (DATA.md "SP4N-LAPOR! admin export"). A snapshot
+        older than a complaint's latest observation adds to its history and stage times only;
+        the record keeps the newer snapshot's values. `previous_snapshot_at` is accepted for
+        callers of the old signature and not used: a complaint's own earlier observation is
+        its lower bound.
 
         The statements are driver-level executemany calls over column lists built with numpy
         (benchmarks/bench_import.py: SQLAlchemy's per-row parameter processing and per-row
         Python dicts cost more than the database's own work at a million rows).
         """
+        del previous_snapshot_at
         result = WriteResult()
         if records.empty:
             return result
@@ -791,11 +801,23 @@ class Store:
                 in_transaction(conn)
             existing = self._existing(conn, source_id, frame["tracking_id"].tolist())
             frame = frame.merge(existing, on="tracking_id", how="left", suffixes=("", "_old"))
+            plan: _Observation | None = None
             if estimate_stage_times:
-                self._estimate_stage_times(frame, observed_at, previous_snapshot_at)
+                known_ids = frame["id"].dropna().astype(np.int64).tolist()
+                plan = _observe(frame, _history_runs(conn, known_ids), to_micros(observed_at))
+                stale = plan.stale
             else:
                 frame["times_estimated"] = frame["times_estimated_old"].fillna(False).astype(bool)
                 frame["estimate_precision_hours"] = frame["estimate_precision_hours_old"]
+                for stage, lower in LOWER_COLUMNS.items():
+                    # An exact source has no interval, unless the records state one.
+                    frame[lower] = _instant_column(frame, lower)
+                    frame["times_estimated"] |= (frame[lower].notna() & frame[stage].notna()).to_numpy()
+                stale = np.zeros(len(frame), dtype=bool)
+            if stale.any():
+                # An older snapshot: derive with the stored record, not the snapshot's old values.
+                for col in KEPT_FROM_STORE:
+                    frame[col] = frame[col].where(~stale, frame[f"{col}_old"])
             self._derive(frame)
             is_new = frame["id"].isna().to_numpy()
             ids = frame["id"].to_numpy(dtype="float64").copy()
@@ -807,28 +829,37 @@ class Store:
                 columns.update(id=ids[is_new].astype(np.int64).tolist(), source_id=source_id,
                                first_seen_at=now, updated_at=now)
                 _insert_many(conn, complaints, columns)
-            if new_count < len(frame):
-                old = ~is_new
-                columns = _db_columns(frame[old])
+            fresh = ~is_new & ~stale
+            if fresh.any():
+                columns = _db_columns(frame[fresh])
                 columns["updated_at"] = now
-                _update_many(conn, complaints, columns, ids[old].astype(np.int64).tolist())
-            # A status-history row for every status the store has not seen for the complaint.
-            old_status = frame["status_old"]
-            changed = (old_status.isna() | (old_status != frame["status"])).to_numpy()
-            if changed.any():
-                status_raw = frame["status_raw"][changed]
-                _insert_many(conn, schema.status_history, {
-                    "complaint_id": ids[changed].astype(np.int64).tolist(),
-                    "source_id": source_id,
-                    "run_id": run_id,
-                    "status": frame["status"][changed].tolist(),
-                    "status_raw": status_raw.astype(object).where(status_raw.notna(), None).tolist(),
-                    "observed_at": to_micros(observed_at),
-                })
+                _update_many(conn, complaints, columns, ids[fresh].astype(np.int64).tolist())
+            if stale.any():
+                columns = _db_columns(frame.loc[stale, list(STALE_WRITE)])
+                _update_many(conn, complaints, columns, ids[stale].astype(np.int64).tolist())
+            if plan is not None:
+                result.history_added = _write_runs(
+                    conn, plan, ids, frame, source_id, run_id, to_micros(observed_at)
+                )
+            else:
+                # A status-history row for every status the store has not seen for the complaint.
+                old_status = frame["status_old"]
+                changed = (old_status.isna() | (old_status != frame["status"])).to_numpy()
+                if changed.any():
+                    status_raw = frame["status_raw"][changed]
+                    _insert_many(conn, schema.status_history, {
+                        "complaint_id": ids[changed].astype(np.int64).tolist(),
+                        "source_id": source_id,
+                        "run_id": run_id,
+                        "status": frame["status"][changed].tolist(),
+                        "status_raw": status_raw.astype(object).where(status_raw.notna(), None).tolist(),
+                        "observed_at": to_micros(observed_at),
+                    })
+                result.history_added = int(changed.sum())
         result.stored = len(frame)
         result.inserted = new_count
         result.updated = len(frame) - new_count
-        result.history_added = int(changed.sum())
+        result.older_observations = int(stale.sum())
         return result
 
     @staticmethod
@@ -854,7 +885,7 @@ class Store:
         for col in RECORD_COLUMNS:
             if col not in frame.columns:
                 frame[col] = None
-        for col in INSTANT_COLUMNS:
+        for col in (*INSTANT_COLUMNS, *(c for c in LOWER_COLUMNS.values() if c in frame.columns)):
             frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[us, UTC]")
         for col in ("redisposition_count", "reopen_count"):
             frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
@@ -872,52 +903,35 @@ class Store:
 
     def _existing(self, conn: Connection, source_id: int, tracking_ids: list[str]) -> pd.DataFrame:
         stages = [c for c, _ in STAGE_COLUMNS]
+        instants = [*stages, *LOWER_COLUMNS.values(), "submitted_at", "response_due_at",
+                    "completion_due_at"]
+        texts = ["classification", "category"]
         names = ["id", "tracking_id", "status_old", "times_estimated_old",
-                 "estimate_precision_hours_old"] + [f"{c}_old" for c in stages]
+                 "estimate_precision_hours_old"] + [f"{c}_old" for c in (*instants, *texts)]
         found = _select_by_tracking_ids(
             conn, "id, tracking_id, status, times_estimated, estimate_precision_hours, "
-            + ", ".join(stages), source_id, tracking_ids,
+            + ", ".join([*instants, *texts]), source_id, tracking_ids,
         )
         existing = pd.DataFrame.from_records(found, columns=names)
         existing["id"] = existing["id"].astype("float64")
-        existing["status_old"] = existing["status_old"].astype(object)
-        existing["times_estimated_old"] = existing["times_estimated_old"].astype(object)
+        for c in ("status_old", "times_estimated_old", *(f"{t}_old" for t in texts)):
+            existing[c] = existing[c].astype(object)
         existing["estimate_precision_hours_old"] = existing["estimate_precision_hours_old"].astype("float64")
-        for c in stages:
+        for c in instants:
             existing[f"{c}_old"] = pd.to_datetime(
                 existing[f"{c}_old"].astype("Int64"), unit="us", utc=True
             ).astype("datetime64[us, UTC]")
         return existing
 
-    @staticmethod
-    def _estimate_stage_times(
-        frame: pd.DataFrame, observed_at: datetime, previous_snapshot_at: datetime | None
-    ) -> None:
-        rank = frame["status"].map(STATUS_RANK).fillna(-1).to_numpy()
-        observed = pd.Timestamp(observed_at).tz_convert("UTC")
-        estimated_now = np.zeros(len(frame), dtype=bool)
-        for col, stage_rank in STAGE_COLUMNS:
-            old = frame[f"{col}_old"]
-            given = frame[col]
-            value = old.where(old.notna(), given)  # keep what an earlier snapshot established
-            derive = value.isna().to_numpy() & (rank >= stage_rank)
-            value = value.copy()
-            value[derive] = observed
-            frame[col] = value
-            estimated_now |= derive
-        lower = frame["submitted_at"] if previous_snapshot_at is None else pd.Series(
-            pd.Timestamp(previous_snapshot_at).tz_convert("UTC"), index=frame.index
-        )
-        gap_hours = ((observed - lower).dt.total_seconds() / 3600.0).clip(lower=0)
-        old_precision = frame["estimate_precision_hours_old"]
-        frame["times_estimated"] = frame["times_estimated_old"].fillna(False).astype(bool) | estimated_now
-        frame["estimate_precision_hours"] = np.where(
-            estimated_now, np.fmax(gap_hours.to_numpy(dtype=float), old_precision.to_numpy(dtype=float)),
-            old_precision.to_numpy(dtype=float),
-        )
-
     def _derive(self, frame: pd.DataFrame) -> None:
-        """Fill the KPI.md derived columns of `frame` in place (vectorised)."""
+        """Fill the KPI.md derived columns of `frame` in place (vectorised).
+
+        Deadlines: a due instant the source states wins (`response_due_at`,
+        `completion_due_at`); else the working-day deadline from disposed_at, the completion
+        one with N by category (`completion_days_by_category`), else by classification.
+        Estimates: each stage time with a lower bound gets its precision in working days and
+        is unknown for timing above `max_estimate_working_days` (KPI.md).
+        """
         kpi = self.settings.kpi
         cal = self.calendar
         frame["submitted_date"] = cal.local_dates(frame["submitted_at"])  # naive local midnight
@@ -925,30 +939,49 @@ class Store:
             frame["first_response_at"].notna(), frame["closed_at"]
         )
         frame["verification_deadline"] = cal.deadlines(frame["submitted_at"], kpi.verification_days)
-        frame["response_deadline"] = cal.deadlines(frame["disposed_at"], kpi.response_days)
+        response_deadline = cal.deadlines(frame["disposed_at"], kpi.response_days)
+        response_due = _instant_column(frame, "response_due_at")
+        frame["response_deadline"] = response_deadline.where(response_due.isna(), response_due)
         # "" stands for no classification (completion_days_for treats it as pengaduan).
         classes = frame["classification"].astype(object).where(frame["classification"].notna(), "")
         per_class = {c: kpi.completion_days_for(c) for c in classes.unique().tolist()}
-        days = classes.map(per_class).to_numpy(dtype=np.int64)
-        frame["completion_deadline"] = cal.deadlines(frame["disposed_at"], days)
+        days = classes.map(per_class).to_numpy(dtype=np.int64).copy()
+        if kpi.completion_days_by_category and "category" in frame.columns:
+            by_category = frame["category"].map(dict(kpi.completion_days_by_category))
+            own = by_category.notna().to_numpy()
+            days[own] = by_category[own].to_numpy(dtype=np.int64)
+        completion_deadline = cal.deadlines(frame["disposed_at"], days)
+        completion_due = _instant_column(frame, "completion_due_at")
+        frame["completion_deadline"] = completion_deadline.where(completion_due.isna(), completion_due)
+        precision = np.zeros(len(frame), dtype=np.int64)
+        for stage, lower_name in LOWER_COLUMNS.items():
+            lower = _instant_column(frame, lower_name)
+            upper = frame[stage]
+            bounded = (lower.notna() & upper.notna()).to_numpy()
+            stage_days = np.where(bounded, cal.working_days_between_many(lower, upper), 0)
+            frame[UNKNOWN_COLUMNS[stage]] = bounded & (stage_days > kpi.max_estimate_working_days)
+            precision = np.maximum(precision, stage_days)
+        frame["estimate_precision_days"] = precision
         frame["region_code"] = frame["region_code"].where(
             frame["region_code"].notna(), self.settings.region_code
         )
 
     def refresh_derived_if_needed(self, *, force: bool = False) -> int:
-        """Recompute stored deadlines when the calendar or deadline settings changed."""
+        """Recompute stored deadlines and estimate flags when the calendar, deadline or
+        estimate settings changed (their fingerprint)."""
         fingerprint = self.settings.kpi.calendar_fingerprint()
         if not force and self.meta_get("calendar_fingerprint") == fingerprint:
             return 0
-        cols = ["id", "submitted_at", "disposed_at", "first_response_at", "closed_at", "classification", "region_code"]
+        instants = ["submitted_at", "disposed_at", "first_response_at", "closed_at",
+                    "response_due_at", "completion_due_at", *LOWER_COLUMNS.values()]
+        cols = ["id", *instants, "classification", "category", "region_code"]
         changed = 0
         with self.engine.begin() as conn:
             last_id = 0
             while True:
                 rows = conn.execute(
                     text(
-                        "SELECT id, submitted_at, disposed_at, first_response_at, closed_at, "
-                        "classification, region_code FROM complaints WHERE id > :last "
+                        f"SELECT {', '.join(cols)} FROM complaints WHERE id > :last "
                         "ORDER BY id LIMIT :n"
                     ),
                     {"last": last_id, "n": 50_000},
@@ -956,18 +989,283 @@ class Store:
                 if not rows:
                     break
                 frame = pd.DataFrame.from_records(rows, columns=cols)
-                for col in ("submitted_at", "disposed_at", "first_response_at", "closed_at"):
-                    frame[col] = pd.to_datetime(frame[col], unit="us", utc=True).astype("datetime64[us, UTC]")
+                for col in instants:
+                    frame[col] = pd.to_datetime(
+                        frame[col].astype("Int64"), unit="us", utc=True
+                    ).astype("datetime64[us, UTC]")
                 self._derive(frame)
-                derived = ["submitted_date", "response_at", "verification_deadline",
-                           "response_deadline", "completion_deadline"]
-                _update_many(conn, complaints, _db_columns(frame[derived]), frame["id"].astype(int).tolist())
+                _update_many(conn, complaints, _db_columns(frame[list(DERIVED_COLUMNS)]),
+                             frame["id"].astype(int).tolist())
                 changed += len(frame)
                 last_id = int(frame["id"].iloc[-1])
             self.meta_set("calendar_fingerprint", fingerprint, conn)
             if changed:
                 self.meta_set("data_version", str(to_micros(utc_now())), conn)
         return changed
+
+
+# --- estimated stage times: the status history of snapshots -----------------------------------
+# Stage time -> its lower bound and its "unknown for timing" flag (KPI.md).
+LOWER_COLUMNS = {
+    "disposed_at": "disposed_lower_at",
+    "first_response_at": "first_response_lower_at",
+    "closed_at": "closed_lower_at",
+}
+UNKNOWN_COLUMNS = {
+    "disposed_at": "disposed_time_unknown",
+    "first_response_at": "first_response_time_unknown",
+    "closed_at": "closed_time_unknown",
+}
+DERIVED_COLUMNS = (
+    "submitted_date", "response_at", "verification_deadline", "response_deadline",
+    "completion_deadline", "estimate_precision_days", *UNKNOWN_COLUMNS.values(),
+)
+# What an older snapshot leaves as stored, and what it may change.
+KEPT_FROM_STORE = ("submitted_at", "classification", "category", "response_due_at", "completion_due_at")
+STALE_WRITE = (
+    *(c for c, _ in STAGE_COLUMNS), *LOWER_COLUMNS.values(), "times_estimated",
+    "estimate_precision_hours", *(c for c in DERIVED_COLUMNS if c != "submitted_date"),
+)
+THIS_RUN = object()  # the run id of the observation being written, in a rebuilt history
+
+
+def _instant_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+
+
+@dataclass
+class _Observation:
+    """What one snapshot does to the history of the complaints it shows (positions in the frame)."""
+
+    stale: np.ndarray  # older than the complaint's latest observation: the record is kept
+    extend: list[tuple[int, int]]  # (history row id, position): the run's last observation is now
+    append: np.ndarray  # positions whose observation starts a new run (a new status, in order)
+    # position -> the complaint's whole history, rebuilt: (status, status_raw, run_id, first, last)
+    rebuilt: dict[int, list[tuple]] = field(default_factory=dict)
+    replaced_runs: dict[int, int] = field(default_factory=dict)  # position -> runs it had
+
+
+def _history_runs(conn: Connection, complaint_ids: list[int]) -> pd.DataFrame:
+    """The status-history runs of the complaints, with `last` filled (= first when observed once)."""
+    names = ["hist_id", "complaint_id", "status", "status_raw", "run_id", "first", "last"]
+    rows: list[tuple] = []
+    step = 50_000
+    select_sql = ("SELECT id, complaint_id, status, status_raw, run_id, observed_at, "
+                  "COALESCE(last_observed_at, observed_at) FROM status_history ")
+    for start in range(0, len(complaint_ids), step):
+        chunk = complaint_ids[start:start + step]
+        if conn.dialect.name == "sqlite":
+            sql = select_sql + "WHERE complaint_id IN (SELECT value FROM json_each(?))"
+            params: tuple = (json.dumps(chunk),)
+        else:
+            sql = select_sql + "WHERE complaint_id = ANY(%s)"
+            params = (chunk,)
+        rows.extend(tuple(r) for r in conn.exec_driver_sql(sql, params).fetchall())
+    runs = pd.DataFrame.from_records(rows, columns=names)
+    for name in ("hist_id", "complaint_id", "first", "last"):
+        runs[name] = runs[name].astype(np.int64)
+    return runs
+
+
+def _stage_rank(status: str | None) -> int:
+    return STATUS_RANK.get(status, -1) if status is not None else -1
+
+
+def _runs_from_points(points: list[tuple]) -> list[tuple]:
+    """Observations (time, status, status_raw, run_id), one per instant, -> runs in time order:
+    (status, status_raw, run_id, first, last) with last None when observed once."""
+    runs: list[list] = []
+    for at, status, status_raw, run_id in sorted(points, key=lambda p: p[0]):
+        if runs and runs[-1][0] == status:
+            runs[-1][4] = at
+        else:
+            runs.append([status, status_raw, run_id, at, at])
+    return [(s, raw, rid, first, None if last == first else last) for s, raw, rid, first, last in runs]
+
+
+def stage_times_from_runs(runs: list[tuple], submitted_at: int) -> dict[str, tuple[int, int] | None]:
+    """DATA.md: each stage time is the first observation at or past the stage; its lower bound
+    the last observation before it, or submitted_at when there was none. Per stage column:
+    (lower, time) in microseconds, or None when no observation showed the stage."""
+    out: dict[str, tuple[int, int] | None] = {}
+    for column, rank in STAGE_COLUMNS:
+        found = None
+        for i, (status, _raw, _rid, first, _last) in enumerate(runs):
+            if _stage_rank(status) >= rank:
+                if i == 0:
+                    lower = submitted_at
+                else:
+                    previous = runs[i - 1]
+                    lower = previous[4] if previous[4] is not None else previous[3]
+                found = (lower, first)
+                break
+        out[column] = found
+    return out
+
+
+def _observe(frame: pd.DataFrame, runs: pd.DataFrame, at: int) -> _Observation:
+    """Enter the observation at `at` of every row into its complaint's history and set the
+    stage times (with lower bounds), times_estimated and estimate_precision_hours in `frame`.
+
+    Vectorised for the usual case, a snapshot newer than everything stored (one run extended
+    or appended per complaint); a complaint whose history already covers a later time (an older
+    snapshot imported late) gets its runs rebuilt in observation order, one by one.
+    """
+    n = len(frame)
+    ids = frame["id"].to_numpy(dtype="float64")
+    new = np.isnan(ids)
+    status = frame["status"].astype(object).to_numpy()
+    if runs.empty:
+        last_seen = np.full(n, np.nan)
+        latest_status = np.full(n, None, dtype=object)
+        latest_hist = np.full(n, -1, dtype=np.int64)
+    else:
+        by_id = runs.sort_values(["complaint_id", "first"]).groupby("complaint_id")
+        seen = by_id["last"].max()
+        latest = by_id.tail(1).set_index("complaint_id")
+        key = pd.Series(ids)
+        last_seen = key.map(seen).to_numpy(dtype="float64")
+        latest_status = key.map(latest["status"]).astype(object).to_numpy()
+        latest_hist = key.map(latest["hist_id"]).fillna(-1).to_numpy(dtype=np.int64)
+    has_history = ~new & ~np.isnan(last_seen)
+    with np.errstate(invalid="ignore"):
+        in_order = ~has_history | (last_seen < at)
+        stale = has_history & (at < last_seen)
+    # Already known: inside a run of the same status (importing a file again).
+    covered = np.zeros(n, dtype=bool)
+    late = np.flatnonzero(~in_order)
+    if len(late):
+        rows = pd.DataFrame({"pos": late, "complaint_id": ids[late].astype(np.int64),
+                             "obs_status": status[late]})
+        joined = rows.merge(runs, on="complaint_id")
+        inside = joined[(joined["status"] == joined["obs_status"]) & (joined["first"] <= at)
+                        & (joined["last"] >= at)]
+        covered[inside["pos"].to_numpy(dtype=np.int64)] = True
+    rebuild = ~in_order & ~covered
+    extend_mask = has_history & in_order & (latest_status == status)
+    plan = _Observation(
+        stale=stale,
+        extend=list(zip(latest_hist[extend_mask].tolist(), np.flatnonzero(extend_mask).tolist(), strict=True)),
+        append=np.flatnonzero(in_order & ~extend_mask),
+    )
+
+    # In order: a stage first shown now is dated now, bounded below by the complaint's previous
+    # observation (or its submission); a stage shown before keeps its time and bound.
+    rank = frame["status"].map(STATUS_RANK).fillna(-1).to_numpy()
+    observed = pd.Timestamp(at, unit="us", tz="UTC")
+    previous = pd.Series(pd.to_datetime(np.where(has_history, last_seen, np.nan), unit="us", utc=True),
+                         index=frame.index).astype("datetime64[us, UTC]")
+    fallback = previous.where(previous.notna(), frame["submitted_at"])
+    for col, stage_rank in STAGE_COLUMNS:
+        old = frame[f"{col}_old"]
+        value = old.where(old.notna(), frame[col])
+        derive = in_order & value.isna().to_numpy() & (rank >= stage_rank)
+        value = value.copy()
+        value[derive] = observed
+        frame[col] = value
+        lower_name = LOWER_COLUMNS.get(col)
+        if lower_name is not None:
+            lower = frame[f"{lower_name}_old"].where(old.notna()).copy()
+            lower[derive] = fallback[derive]
+            frame[lower_name] = lower.astype("datetime64[us, UTC]")
+
+    # Out of order: rebuild the history from its observations and derive from all of it.
+    if rebuild.any():
+        positions = np.flatnonzero(rebuild)
+        wanted = runs[runs["complaint_id"].isin(ids[positions].astype(np.int64))].sort_values(
+            ["complaint_id", "first"], kind="mergesort")
+        # Plain lists and one (start, end) span per complaint: pandas per group costs ~1 ms.
+        owner = wanted["complaint_id"].to_numpy()
+        run_first, run_last = wanted["first"].tolist(), wanted["last"].tolist()
+        run_status, run_raw = wanted["status"].tolist(), wanted["status_raw"].tolist()
+        run_ids = wanted["run_id"].tolist()
+        owners, starts = np.unique(owner, return_index=True)
+        ends = np.append(starts[1:], len(owner))
+        spans = dict(zip(owners.tolist(), zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
+        submitted = frame["submitted_at_old"].where(frame["submitted_at_old"].notna(), frame["submitted_at"])
+        submitted_micros = submitted.array.asi8
+        status_raw = frame["status_raw"].astype(object).where(frame["status_raw"].notna(), None)
+        derived: dict[str, list[Any]] = {}
+        for col, _rank in STAGE_COLUMNS:
+            derived[col] = []
+            if col in LOWER_COLUMNS:
+                derived[LOWER_COLUMNS[col]] = []
+        for pos in positions.tolist():
+            start, end = spans[int(ids[pos])]
+            points: dict[int, tuple] = {}
+            for j in range(start, end):
+                points[run_first[j]] = (run_first[j], run_status[j], run_raw[j], run_ids[j])
+                points.setdefault(run_last[j], (run_last[j], run_status[j], run_raw[j], run_ids[j]))
+            points[at] = (at, status[pos], status_raw.iat[pos], THIS_RUN)
+            new_runs = _runs_from_points(list(points.values()))
+            plan.rebuilt[pos] = new_runs
+            plan.replaced_runs[pos] = end - start
+            times = stage_times_from_runs(new_runs, int(submitted_micros[pos]))
+            for col, _rank in STAGE_COLUMNS:
+                found = times[col]
+                derived[col].append(None if found is None else found[1])
+                if col in LOWER_COLUMNS:
+                    derived[LOWER_COLUMNS[col]].append(None if found is None else found[0])
+        for name, values in derived.items():
+            micros = pd.array(values, dtype="Int64")
+            column = frame[name].copy()
+            column.iloc[positions] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[us, UTC]")
+            frame[name] = column
+    hours = np.zeros(n, dtype=float)
+    bounded_any = np.zeros(n, dtype=bool)
+    for col, lower_name in LOWER_COLUMNS.items():
+        lower = frame[lower_name]
+        bounded = (lower.notna() & frame[col].notna()).to_numpy()
+        gap = (frame[col] - lower).dt.total_seconds().to_numpy(dtype=float) / 3600.0
+        hours = np.where(bounded, np.fmax(hours, np.clip(np.nan_to_num(gap), 0, None)), hours)
+        bounded_any |= bounded
+    frame["times_estimated"] = bounded_any
+    frame["estimate_precision_hours"] = np.where(bounded_any, hours, np.nan)
+    return plan
+
+
+def _write_runs(
+    conn: Connection, plan: _Observation, ids: np.ndarray, frame: pd.DataFrame,
+    source_id: int, run_id: int | None, at: int,
+) -> int:
+    """Apply an observation's plan to status_history; returns how many runs it added."""
+    if plan.extend:
+        hist_ids = [h for h, _ in plan.extend]
+        _update_many(conn, schema.status_history, {"last_observed_at": [at] * len(hist_ids)}, hist_ids)
+    added = 0
+    if len(plan.append):
+        pos = plan.append
+        status_raw = frame["status_raw"].iloc[pos]
+        _insert_many(conn, schema.status_history, {
+            "complaint_id": ids[pos].astype(np.int64).tolist(),
+            "source_id": source_id,
+            "run_id": run_id,
+            "status": frame["status"].iloc[pos].tolist(),
+            "status_raw": status_raw.astype(object).where(status_raw.notna(), None).tolist(),
+            "observed_at": at,
+            "last_observed_at": None,
+        })
+        added += len(pos)
+    if plan.rebuilt:
+        complaint_ids = [int(ids[p]) for p in plan.rebuilt]
+        for chunk in iter_chunks(complaint_ids):
+            conn.execute(schema.status_history.delete().where(
+                schema.status_history.c.complaint_id.in_(list(chunk))))
+        rows: dict[str, list] = {k: [] for k in (
+            "complaint_id", "status", "status_raw", "run_id", "observed_at", "last_observed_at")}
+        for p, new_runs in plan.rebuilt.items():
+            for status, status_raw, rid, first, last in new_runs:
+                rows["complaint_id"].append(int(ids[p]))
+                rows["status"].append(status)
+                rows["status_raw"].append(None if status_raw is None or status_raw != status_raw else status_raw)
+                rows["run_id"].append(run_id if rid is THIS_RUN else (None if pd.isna(rid) else int(rid)))
+                rows["observed_at"].append(int(first))
+                rows["last_observed_at"].append(None if last is None else int(last))
+            added += len(new_runs) - plan.replaced_runs[p]
+        _insert_many(conn, schema.status_history, {"source_id": source_id, **rows})
+    return added
 
 
 def _param_rows(columns: dict[str, Any]) -> list[tuple]:

@@ -48,7 +48,12 @@ ARCHIVED_BIT = 1
 REOPENED_BIT = 2
 REDISPOSED_BIT = 4
 RATING_SHIFT = 3  # rating (0 = none, 1-5) in bits 3-5
-FORMAT_VERSION = "2"
+# KPI.md "Times that are only estimates": the stage times unknown for timing, in their own small
+# integer per complaint (`unknown`), so `flags` keeps its layout.
+DISPOSED_UNKNOWN_BIT = 1
+FIRST_RESPONSE_UNKNOWN_BIT = 2
+CLOSED_UNKNOWN_BIT = 4
+FORMAT_VERSION = "3"
 DISK_CACHE_MIN_ROWS = 50_000  # below this, loading from the database is quick enough
 FETCH_ROWS = 50_000
 MEMORY_ENTRIES = 2
@@ -123,16 +128,21 @@ def _query(store: Any) -> tuple[str, list[str]]:
         + case((C.redisposition_count > 0, REDISPOSED_BIT), else_=0)
         + type_coerce(rating, Integer) * (1 << RATING_SHIFT)
     )
+    unknown = (
+        case((C.disposed_time_unknown, DISPOSED_UNKNOWN_BIT), else_=0)
+        + case((C.first_response_time_unknown, FIRST_RESPONSE_UNKNOWN_BIT), else_=0)
+        + case((C.closed_time_unknown, CLOSED_UNKNOWN_BIT), else_=0)
+    )
     columns = [func.coalesce(type_coerce(C[n], BigInteger), NEVER).label(n) for n in INSTANTS]
-    columns += [flags.label("flags")] + [C[n] for n in LABELS]
+    columns += [flags.label("flags"), unknown.label("unknown")] + [C[n] for n in LABELS]
     stmt = select(*columns).order_by(C.id)
     sql = str(stmt.compile(store.engine, compile_kwargs={"literal_binds": True}))
-    return sql, [*INSTANTS, "flags", *LABELS]
+    return sql, [*INSTANTS, "flags", "unknown", *LABELS]
 
 
 def _load_from_db(store: Any) -> ComplaintColumns:
     sql, names = _query(store)
-    n_numeric = len(INSTANTS) + 1
+    n_numeric = len(INSTANTS) + 2
     numeric_parts: list[np.ndarray] = []
     label_codes: dict[str, list[np.ndarray]] = {n: [] for n in LABELS}
     label_index: dict[str, dict[str, int]] = {n: {} for n in LABELS}
@@ -165,6 +175,7 @@ def _load_from_db(store: Any) -> ComplaintColumns:
         name: np.ascontiguousarray(numeric[:, i]) for i, name in enumerate(names[:n_numeric])
     }
     values["flags"] = values["flags"].astype(np.int32)
+    values["unknown"] = values["unknown"].astype(np.int8)
     for name in LABELS:
         parts = label_codes[name]
         values[name] = np.concatenate(parts) if parts else np.zeros(0, np.int32)
@@ -214,7 +225,7 @@ def _read(path: Path) -> ComplaintColumns:
         file.stem: np.load(file, mmap_mode="r", allow_pickle=False)
         for file in path.glob("*.npy")
     }
-    missing = {*INSTANTS, *LABELS, "flags", "submitted_date"} - set(values)
+    missing = {*INSTANTS, *LABELS, "flags", "unknown", "submitted_date"} - set(values)
     if missing:
         raise ValueError(f"cache folder lacks {sorted(missing)}")
     return ComplaintColumns(values=values, labels=labels)

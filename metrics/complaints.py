@@ -28,7 +28,7 @@ from metrics.kpi import (
 LIST_COLUMNS = [
     "tracking_id", "opd", "submitted_at", "category", "kecamatan", "channel", "classification",
     "status", "overdue_kind", "working_days_overdue", "response_deadline", "completion_deadline",
-    "times_estimated",
+    "times_estimated", "estimate_precision_days",
 ]
 
 
@@ -63,7 +63,8 @@ def _open_list(
         select(
             C.tracking_id, C.opd, C.submitted_at, C.category, C.kecamatan, C.channel,
             C.classification, C.status, C.response_deadline, C.completion_deadline,
-            C.times_estimated, response_first.label("response_first"), raw(due).label("due"),
+            C.times_estimated, C.estimate_precision_days, response_first.label("response_first"),
+            raw(due).label("due"),
         )
         .where(*conditions)
         .order_by(due, C.tracking_id)
@@ -90,6 +91,8 @@ def _open_list(
     working_days = calendar.working_days_between_many(due_instants, filters.as_of)
     frame["working_days_overdue"] = np.where(is_overdue, working_days, 0).astype("int64")
     frame["times_estimated"] = frame["times_estimated"].astype(bool)
+    # KPI.md: an estimated time is shown with its precision (text_format.estimate_note).
+    frame["estimate_precision_days"] = pd.to_numeric(frame["estimate_precision_days"]).fillna(0).astype("int64")
     frame["is_overdue"] = is_overdue.astype(bool)
     return frame.drop(columns=["due", "response_first"]).reset_index(drop=True)
 

@@ -25,6 +25,9 @@ from core.settings import KpiSettings, Settings
 from data_sources.schema import complaints, regions, to_micros
 from metrics.columnar import (
     ARCHIVED_BIT,
+    CLOSED_UNKNOWN_BIT,
+    DISPOSED_UNKNOWN_BIT,
+    FIRST_RESPONSE_UNKNOWN_BIT,
     NEVER,
     RATING_SHIFT,
     REDISPOSED_BIT,
@@ -39,10 +42,12 @@ KPI_COLUMNS: list[str] = [
     "responded",
     "responded_on_time",
     "response_overdue_open",
+    "response_time_unknown",
     "response_on_time_pct",
     "median_response_hours",
     "completed",
     "completed_on_time",
+    "completion_time_unknown",
     "completion_pct",
     "accuracy_pct",
     "mean_rating",
@@ -55,8 +60,8 @@ KPI_COLUMNS: list[str] = [
 ]
 # KPI.md count columns: additive, so TOTAL is their sum.
 COUNT_COLUMNS: list[str] = [
-    "received", "responded", "responded_on_time", "response_overdue_open", "completed",
-    "completed_on_time", "open", "overdue",
+    "received", "responded", "responded_on_time", "response_overdue_open", "response_time_unknown",
+    "completed", "completed_on_time", "completion_time_unknown", "open", "overdue",
 ]
 # Additive helpers the SQL returns besides KPI.md's counts, needed by the derived figures.
 HELPER_COUNTS: list[str] = ["accepted", "rated", "rating_sum", "redisposed"]
@@ -85,7 +90,7 @@ def check_settings(store: Any, settings: Settings | None) -> Settings:
         return store.settings
     if settings.kpi.calendar_fingerprint() != store.settings.kpi.calendar_fingerprint():
         raise ValueError(
-            "the calendar or deadline settings differ from the store's; open the store with "
+            "the calendar, deadline or estimate settings differ from the store's; open the store with "
             "these settings so the stored deadlines are recomputed"
         )
     return settings
@@ -137,6 +142,19 @@ def response_at_expr(as_of: BindParameter) -> ColumnElement:
     return case((first <= as_of, first), (closed <= as_of, closed), else_=None)
 
 
+def response_time_unknown_expr(as_of: BindParameter) -> ColumnElement:
+    """KPI.md "Times that are only estimates": the response time of a responded complaint is
+    unknown when its disposed_at or its response_at (whichever stage it is as of `as_of`) is."""
+    first = raw(C.first_response_at)
+    closed = raw(C.closed_at)
+    response_unknown = case(
+        (first <= as_of, C.first_response_time_unknown),
+        (closed <= as_of, C.closed_time_unknown),
+        else_=False,
+    )
+    return or_(C.disposed_time_unknown, response_unknown)
+
+
 def _flag(condition: ColumnElement) -> ColumnElement:
     return func.sum(case((condition, 1), else_=0))
 
@@ -146,8 +164,10 @@ def count_expressions(as_of: BindParameter, kpi: KpiSettings) -> dict[str, Colum
     response_at = response_at_expr(as_of)
     responded = response_at.is_not(None)
     not_responded = response_at.is_(None)
+    response_unknown = and_(responded, response_time_unknown_expr(as_of))
     closed = raw(C.closed_at)
     completed = closed <= as_of
+    completion_unknown = and_(completed, or_(C.disposed_time_unknown, C.closed_time_unknown))
     response_deadline = raw(C.response_deadline)
     completion_deadline = raw(C.completion_deadline)
     response_overdue = and_(not_responded, response_deadline < as_of)
@@ -161,10 +181,16 @@ def count_expressions(as_of: BindParameter, kpi: KpiSettings) -> dict[str, Colum
     return {
         "received": func.count(),
         "responded": _flag(responded),
-        "responded_on_time": _flag(and_(responded, response_at <= response_deadline)),
+        "responded_on_time": _flag(
+            and_(responded, ~response_unknown, response_at <= response_deadline)
+        ),
         "response_overdue_open": _flag(response_overdue),
+        "response_time_unknown": _flag(response_unknown),
         "completed": _flag(completed),
-        "completed_on_time": _flag(and_(completed, closed <= completion_deadline)),
+        "completed_on_time": _flag(
+            and_(completed, ~completion_unknown, closed <= completion_deadline)
+        ),
+        "completion_time_unknown": _flag(completion_unknown),
         "overdue": _flag(
             and_(not_completed, or_(response_overdue, completion_deadline < as_of))
         ),
@@ -222,13 +248,15 @@ def response_durations_sql(
     opd: str | None = None,
     by: str = "opd",
 ) -> pd.DataFrame:
-    """`by` (default `opd`) and `micros` (response_at - disposed_at) of every responded cohort complaint."""
+    """`by` (default `opd`) and `micros` (response_at - disposed_at) of every responded cohort
+    complaint whose response time is known."""
     as_of = as_of_param(filters)
     response_at = response_at_expr(as_of)
     stmt = select(C[by], (response_at - raw(C.disposed_at)).label("micros")).where(
         *slice_conditions(filters, scope_opd=scope_opd, opd=opd),
         *cohort_conditions(as_of),
         response_at.is_not(None),
+        ~response_time_unknown_expr(as_of),
     )
     result = store.execute(stmt)
     if not result.rows:
@@ -274,6 +302,7 @@ def _frame_mask(
 class _FrameCohort:
     rows: np.ndarray  # indices of the cohort rows
     response_at: np.ndarray  # `response_at_expr` per cohort row; NEVER without response
+    response_unknown: np.ndarray  # `response_time_unknown_expr` per cohort row
 
 
 _cohort_memo: dict[tuple, _FrameCohort] = {}
@@ -300,7 +329,13 @@ def _frame_cohort(
     first = cols["first_response_at"][rows]
     closed = cols["closed_at"][rows]
     response_at = np.where(first <= as_of, first, np.where(closed <= as_of, closed, NEVER))
-    cohort = _FrameCohort(rows=rows, response_at=response_at)
+    unknown = cols["unknown"][rows]
+    stage_unknown = np.where(
+        first <= as_of, (unknown & FIRST_RESPONSE_UNKNOWN_BIT) != 0,
+        (closed <= as_of) & ((unknown & CLOSED_UNKNOWN_BIT) != 0),
+    )
+    response_unknown = ((unknown & DISPOSED_UNKNOWN_BIT) != 0) | stage_unknown
+    cohort = _FrameCohort(rows=rows, response_at=response_at, response_unknown=response_unknown)
     if len(_cohort_memo) >= 8:
         _cohort_memo.clear()
     _cohort_memo[key] = cohort
@@ -322,13 +357,18 @@ def _frame_flags(
     rating = flags >> RATING_SHIFT
     response_overdue = ~responded & (response_deadline < as_of)
     rated = completed & (rating > 0)
+    response_unknown = responded & cohort.response_unknown
+    unknown = cols["unknown"][rows]
+    completion_unknown = completed & ((unknown & (DISPOSED_UNKNOWN_BIT | CLOSED_UNKNOWN_BIT)) != 0)
     return {
         "received": np.ones(len(rows), dtype=bool),
         "responded": responded,
-        "responded_on_time": responded & (response_at <= response_deadline),
+        "responded_on_time": responded & ~response_unknown & (response_at <= response_deadline),
         "response_overdue_open": response_overdue,
+        "response_time_unknown": response_unknown,
         "completed": completed,
-        "completed_on_time": completed & (closed <= completion_deadline),
+        "completed_on_time": completed & ~completion_unknown & (closed <= completion_deadline),
+        "completion_time_unknown": completion_unknown,
         "overdue": ~completed & (response_overdue | (completion_deadline < as_of)),
         "accepted": completed
         & ((flags & REOPENED_BIT) == 0)
@@ -416,7 +456,7 @@ def response_durations_frame(
     """`response_durations_sql` computed over the columnar copy."""
     cols = complaint_columns(store)
     cohort = _frame_cohort(cols, filters, scope_opd=scope_opd, opd=opd)
-    responded = cohort.response_at <= to_micros(filters.as_of)
+    responded = (cohort.response_at <= to_micros(filters.as_of)) & ~cohort.response_unknown
     rows = cohort.rows[responded]
     micros = cohort.response_at[responded] - cols["disposed_at"][rows]
     return pd.DataFrame({
@@ -455,7 +495,7 @@ def response_durations(
     by: str = "opd",
 ) -> pd.DataFrame:
     """`by` (default `opd`; or `region_code`) and `micros` (response_at - disposed_at) of every
-    responded cohort complaint."""
+    responded cohort complaint whose response time is known (KPI.md median_response_hours)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")
     compute = response_durations_frame if backend == "frame" else response_durations_sql
@@ -503,7 +543,8 @@ def derive_figures(counts: pd.DataFrame, kpi: KpiSettings) -> pd.DataFrame:
     out = counts.copy()
     out["open"] = out["received"] - out["completed"]
     out["response_on_time_pct"] = _ratio(
-        out["responded_on_time"], out["responded"] + out["response_overdue_open"]
+        out["responded_on_time"],
+        out["responded"] - out["response_time_unknown"] + out["response_overdue_open"],
     )
     out["completion_pct"] = _ratio(out["completed"], out["received"])
     out["accuracy_pct"] = _ratio(out["accepted"], out["completed"])
@@ -664,7 +705,8 @@ def admin_figures(
 
     Read as of `as_of`: a complaint awaits verification when it was submitted by as_of and was
     neither disposed nor closed by then; "verified" means disposed (KPI.md). Archived complaints
-    are left out, like from the cohort. OPD slicers do not apply: these complaints have no OPD
+    are left out, like from the cohort, and verified_on_time_pct leaves out the verified
+    complaints whose disposed_at is unknown for timing (an estimate too coarse to judge). OPD slicers do not apply: these complaints have no OPD
     yet; the viewer's region scope does.
     """
     check_settings(store, settings)
@@ -685,7 +727,7 @@ def _admin_counts_sql(store: Any, filters: Filters) -> tuple[int, int, int, int]
     as_of = as_of_param(filters)
     disposed = raw(C.disposed_at)
     closed = raw(C.closed_at)
-    verified = disposed <= as_of
+    verified = and_(disposed <= as_of, ~C.disposed_time_unknown)
     not_verified = and_(
         or_(disposed.is_(None), disposed > as_of), or_(closed.is_(None), closed > as_of)
     )
@@ -709,8 +751,9 @@ def _admin_counts_frame(store: Any, filters: Filters) -> tuple[int, int, int, in
     disposed = cols["disposed_at"][rows]
     closed = cols["closed_at"][rows]
     deadline = cols["verification_deadline"][rows]
-    verified = disposed <= as_of
-    not_verified = ~verified & (closed > as_of)
+    disposed_by_then = disposed <= as_of
+    verified = disposed_by_then & ((cols["unknown"][rows] & DISPOSED_UNKNOWN_BIT) == 0)
+    not_verified = ~disposed_by_then & (closed > as_of)
     awaiting = not_verified & (cols["submitted_at"][rows] <= as_of)
     return (
         int(awaiting.sum()),

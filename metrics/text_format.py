@@ -29,10 +29,12 @@ KPI_LABELS: dict[str, str] = {
     "responded": "Ditanggapi",
     "responded_on_time": "Ditanggapi tepat waktu",
     "response_overdue_open": "Belum ditanggapi, lewat tenggat",
+    "response_time_unknown": "Waktu tanggapan tidak diketahui",
     "response_on_time_pct": "Kecepatan",
     "median_response_hours": "Median waktu tanggap (jam)",
     "completed": "Selesai",
     "completed_on_time": "Selesai tepat waktu",
+    "completion_time_unknown": "Waktu penyelesaian tidak diketahui",
     "completion_pct": "Tuntas",
     "accuracy_pct": "Ketepatan",
     "mean_rating": "Rata-rata rating",
@@ -86,8 +88,10 @@ COUNT_COLUMNS = frozenset(
         "responded",
         "responded_on_time",
         "response_overdue_open",
+        "response_time_unknown",
         "completed",
         "completed_on_time",
+        "completion_time_unknown",
         "open",
         "overdue",
         "rank",
@@ -237,3 +241,36 @@ def fmt_hours_ago(hours: float) -> str:
     if hours < 48:
         return f"{fmt_int(math.floor(hours))} jam"
     return f"{fmt_int(math.floor(hours / 24))} hari"
+
+
+def unknown_times_note(response_time_unknown: Any, completion_time_unknown: Any = 0) -> str | None:
+    """What a screen or document says beside Kecepatan, a median or an on-time count when some
+    complaints were left out because their times are only estimates too coarse to judge
+    (KPI.md "Times that are only estimates"); None when none was left out.
+
+    >>> unknown_times_note(12, 0)
+    '12 aduan tanpa waktu tanggapan yang dapat diketahui'
+    >>> unknown_times_note(3, 1)
+    '3 aduan tanpa waktu tanggapan dan 1 aduan tanpa waktu penyelesaian yang dapat diketahui'
+    """
+    response = 0 if is_missing(response_time_unknown) else int(response_time_unknown)
+    completion = 0 if is_missing(completion_time_unknown) else int(completion_time_unknown)
+    parts = []
+    if response > 0:
+        parts.append(f"{fmt_int(response)} aduan tanpa waktu tanggapan")
+    if completion > 0:
+        parts.append(f"{fmt_int(completion)} aduan tanpa waktu penyelesaian")
+    if not parts:
+        return None
+    return " dan ".join(parts) + " yang dapat diketahui"
+
+
+def estimate_note(precision_working_days: Any) -> str:
+    """How an estimated time (from successive LAPOR! export snapshots) is marked wherever it
+    is shown: "perkiraan, ketelitian 1 hari kerja" ("kurang dari 1 hari kerja" for 0)."""
+    if is_missing(precision_working_days):
+        return "perkiraan"
+    days = int(precision_working_days)
+    if days <= 0:
+        return "perkiraan, ketelitian kurang dari 1 hari kerja"
+    return f"perkiraan, ketelitian {fmt_int(days)} hari kerja"

@@ -153,9 +153,21 @@ def test_an_older_snapshot_never_overwrites_a_newer_status(store):
     import_file(store, DAY2)
     report = import_file(store, DAY1)
     assert complaint(store, "6100148")["status"] == "selesai"
-    assert history(store, "6100148") == [("selesai", SNAP2)]
     assert report.rows_read == report.rows_stored + report.rows_quarantined
     assert any("snapshot lebih baru" in m for m in report.messages)
+
+
+def test_an_older_snapshot_imported_late_enters_the_history_in_observation_order(store):
+    """DATA.md: snapshots may arrive out of order; the history is kept in observation order."""
+    import_file(store, DAY2)
+    import_file(store, DAY1)
+    assert history(store, "6100148") == [("proses", SNAP1), ("selesai", SNAP2)]
+    assert history(store, "6100074") == [("menunggu_verifikasi", SNAP1), ("menunggu_tindak_lanjut", SNAP2)]
+    assert history(store, "6100000") == [("selesai", SNAP1)]
+    closed = complaint(store, "6100148")
+    assert (closed["first_response_at"], closed["closed_at"]) == (SNAP1, SNAP2)
+    assert closed["closed_lower_at"] == SNAP1
+    assert closed["first_response_lower_at"] == closed["submitted_at"]
 
 
 # --- synthetic exports: layouts the samples do not show -----------------------------------

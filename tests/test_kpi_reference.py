@@ -2,7 +2,10 @@
 
 The reference below walks the complaints one by one with the scalar calendar, deliberately
 naive, so that it reads like KPI.md. It also provides the record generator and the loader the
-other KPI tests share.
+other KPI tests share. The random records include estimated stage times (a lower bound, as a
+LAPOR! export gives them: some precise enough to judge, some not), deadlines the source states
+(`response_due_at`, `completion_due_at`, some exactly at the event) and categories with their
+own completion days.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from conftest import make_store
 
 from core.calendar import WorkCalendar
-from core.settings import KpiSettings
+from core.settings import KpiSettings, load_settings, with_kpi
 from metrics.filters import Filters
 from metrics.kpi import COUNT_COLUMNS, KPI_COLUMNS, admin_figures, opd_table
 from metrics.trends import breakdown, series
@@ -54,9 +58,20 @@ def clear(store: Any) -> None:
         store.meta_set("data_version", f"cleared-{datetime.now(UTC).isoformat()}", conn)
 
 
-def random_records(n: int, seed: int, cal: WorkCalendar, kpi: KpiSettings) -> list[dict[str, Any]]:
-    """Complaints over Jan-Jun 2025 with every case KPI.md distinguishes, boundaries included."""
+LOWER = {"disposed_at": "disposed_lower_at", "first_response_at": "first_response_lower_at",
+         "closed_at": "closed_lower_at"}
+
+
+def random_records(
+    n: int, seed: int, cal: WorkCalendar, kpi: KpiSettings, *, extras: bool = True
+) -> list[dict[str, Any]]:
+    """Complaints over Jan-Jun 2025 with every case KPI.md distinguishes, boundaries included.
+
+    `extras` adds estimated stage times and source due instants (from their own random stream,
+    so the records are otherwise the same as without them).
+    """
     rng = random.Random(seed)
+    extra_rng = random.Random(seed + 1)
     start = datetime(2025, 1, 1, tzinfo=WITA).astimezone(UTC)
     span = timedelta(days=181).total_seconds()
     records = []
@@ -105,8 +120,35 @@ def random_records(n: int, seed: int, cal: WorkCalendar, kpi: KpiSettings) -> li
                     record["closed_at"] = closed
                     if rng.random() < 0.6:
                         record["rating"] = rng.randint(1, 5)
+        if extras:
+            _add_extras(record, extra_rng, cal, kpi)
         records.append(record)
     return records
+
+
+def _add_extras(record: dict[str, Any], rng: random.Random, cal: WorkCalendar, kpi: KpiSettings) -> None:
+    """Estimated stage times (lower bounds 0-4 working days before; precision around the
+    default limit of 1) and deadlines the source states, some exactly at the event."""
+    if rng.random() < 0.35:
+        for stage, lower in LOWER.items():
+            if record[stage] is not None:
+                bound = record[stage] - timedelta(hours=rng.choice([1, 20, 30, 50, 80, 120]))
+                record[lower] = max(bound, record["submitted_at"])
+    if record["disposed_at"] is None:
+        return
+    if rng.random() < 0.15:
+        response = record["first_response_at"] or record["closed_at"]
+        if response is not None and rng.random() < 0.3:
+            due = response + timedelta(microseconds=rng.choice([0, -1]))
+        else:
+            due = record["disposed_at"] + timedelta(hours=rng.expovariate(1 / 60))
+        record["response_due_at"] = due
+    if rng.random() < 0.15:
+        if record["closed_at"] is not None and rng.random() < 0.3:
+            due = record["closed_at"] + timedelta(microseconds=rng.choice([0, -1]))
+        else:
+            due = record["disposed_at"] + timedelta(hours=rng.expovariate(1 / 200))
+        record["completion_due_at"] = due
 
 
 # --- the reference: KPI.md row by row ---------------------------------------------------------
@@ -122,34 +164,66 @@ def _happened(instant: datetime | None, as_of: datetime) -> datetime | None:
     return instant if instant is not None and instant <= as_of else None
 
 
+def unknown_for_timing(r: dict, stage: str, cal: WorkCalendar, kpi: KpiSettings) -> bool:
+    """KPI.md: an estimated time whose precision (working days from its lower bound) is more
+    than max_estimate_working_days is unknown for timing."""
+    lower = r.get(LOWER[stage])
+    if lower is None or r[stage] is None:
+        return False
+    return cal.working_days_between(lower, r[stage]) > kpi.max_estimate_working_days
+
+
+def response_deadline_of(r: dict, cal: WorkCalendar, kpi: KpiSettings) -> datetime:
+    if r.get("response_due_at") is not None:
+        return r["response_due_at"]
+    return cal.deadline(r["disposed_at"], kpi.response_days)
+
+
+def completion_deadline_of(r: dict, cal: WorkCalendar, kpi: KpiSettings) -> datetime:
+    if r.get("completion_due_at") is not None:
+        return r["completion_due_at"]
+    by_category = dict(kpi.completion_days_by_category)
+    if r.get("category") in by_category:
+        n = by_category[r["category"]]
+    else:
+        n = dict(kpi.completion_days).get(r["classification"] or "pengaduan")
+    return cal.deadline(r["disposed_at"], n)
+
+
 def reference_counts(rows: list[dict], as_of: datetime, cal: WorkCalendar, kpi: KpiSettings) -> dict:
     out = dict.fromkeys(
-        ["received", "responded", "responded_on_time", "response_overdue_open", "completed",
-         "completed_on_time", "overdue", "accepted", "redisposed"], 0
+        ["received", "responded", "responded_on_time", "response_overdue_open",
+         "response_time_unknown", "completed", "completed_on_time", "completion_time_unknown",
+         "overdue", "accepted", "redisposed"], 0
     )
     ratings: list[int] = []
     hours: list[float] = []
     for r in rows:
-        response_deadline = cal.deadline(r["disposed_at"], kpi.response_days)
-        completion_deadline = cal.deadline(
-            r["disposed_at"], kpi.completion_days_for(r["classification"])
-        )
+        response_deadline = response_deadline_of(r, cal, kpi)
+        completion_deadline = completion_deadline_of(r, cal, kpi)
         first = _happened(r["first_response_at"], as_of)
         closed = _happened(r["closed_at"], as_of)
         response_at = first if first is not None else closed
+        response_stage = "first_response_at" if first is not None else "closed_at"
+        disposed_unknown = unknown_for_timing(r, "disposed_at", cal, kpi)
         out["received"] += 1
         responded = response_at is not None
         if responded:
             out["responded"] += 1
-            hours.append((response_at - r["disposed_at"]).total_seconds() / 3600)
-            if response_at <= response_deadline:
-                out["responded_on_time"] += 1
+            if disposed_unknown or unknown_for_timing(r, response_stage, cal, kpi):
+                out["response_time_unknown"] += 1
+            else:
+                hours.append((response_at - r["disposed_at"]).total_seconds() / 3600)
+                if response_at <= response_deadline:
+                    out["responded_on_time"] += 1
         response_overdue = not responded and response_deadline < as_of
         if response_overdue:
             out["response_overdue_open"] += 1
         if closed is not None:
             out["completed"] += 1
-            if closed <= completion_deadline:
+            if disposed_unknown or unknown_for_timing(r, "closed_at", cal, kpi):
+                out["completion_time_unknown"] += 1
+            elif closed <= completion_deadline:
                 out["completed_on_time"] += 1
             rating = r["rating"]
             if rating is not None:
@@ -172,7 +246,9 @@ def _pct(numerator: int, denominator: int) -> float | None:
 def reference_figures(c: dict, kpi: KpiSettings) -> dict:
     f = {name: c[name] for name in COUNT_COLUMNS if name != "open"}
     f["open"] = c["received"] - c["completed"]
-    f["response_on_time_pct"] = _pct(c["responded_on_time"], c["responded"] + c["response_overdue_open"])
+    f["response_on_time_pct"] = _pct(
+        c["responded_on_time"], c["responded"] - c["response_time_unknown"] + c["response_overdue_open"]
+    )
     f["median_response_hours"] = statistics.median(c["hours"]) if c["hours"] else None
     f["completion_pct"] = _pct(c["completed"], c["received"])
     f["accuracy_pct"] = _pct(c["accepted"], c["completed"])
@@ -247,15 +323,44 @@ CASES = [
 ]
 
 
+# Categories with their own completion days (KPI.md [kpi.completion_days_by_category]).
+BY_CATEGORY = (("Kesehatan", 3), ("Pekerjaan Umum", 20))
+
+
 @pytest.fixture(scope="module")
 def reference_data() -> list[dict]:
     kpi = KpiSettings()
     return random_records(N, SEED, WorkCalendar(kpi), kpi)
 
 
+@pytest.fixture
+def category_store(db_url):
+    """A store whose settings give two categories their own completion days."""
+    settings = with_kpi(load_settings(db_url=db_url), completion_days_by_category=BY_CATEGORY)
+    s = make_store(db_url, settings)
+    yield s
+    s.dispose()
+
+
+def test_reference_data_holds_every_new_case(reference_data):
+    """The random data exercises the rules it is meant to: known and unknown estimates, due
+    instants exactly at the event, categories with their own days."""
+    kpi = KpiSettings()
+    cal = WorkCalendar(kpi)
+    estimated = [r for r in reference_data if r.get("disposed_lower_at") is not None]
+    unknown = [r for r in estimated if unknown_for_timing(r, "disposed_at", cal, kpi)]
+    assert len(unknown) > 100 and len(estimated) - len(unknown) > 100
+    due_at_event = [r for r in reference_data if r.get("completion_due_at") is not None
+                    and r.get("completion_due_at") == r["closed_at"]]
+    assert len(due_at_event) > 10
+    assert sum(r["category"] == "Kesehatan" for r in reference_data) > 500
+
+
 @pytest.mark.parametrize("backend", ["frame", "sql"])
-def test_figures_equal_row_by_row_reference_on_5000_complaints(store, reference_data, backend):
+def test_figures_equal_row_by_row_reference_on_5000_complaints(category_store, reference_data, backend):
+    store = category_store
     kpi = store.settings.kpi
+    assert kpi.completion_days_by_category == BY_CATEGORY
     cal = WorkCalendar(kpi)
     load(store, reference_data)
     for date_from, date_to, as_of in CASES:
@@ -263,10 +368,31 @@ def test_figures_equal_row_by_row_reference_on_5000_complaints(store, reference_
         table = opd_table(store, filters, backend=backend)
         expected = reference_table(reference_data, date_from, date_to, as_of, cal, kpi)
         assert_table_matches(table, expected)
+        assert table["response_time_unknown"].iloc[-1] > 0
+
+
+@pytest.mark.parametrize("backend", ["frame", "sql"])
+def test_figures_follow_a_changed_max_estimate_setting(db_url, reference_data, backend):
+    """Reopening the store with another max_estimate_working_days recomputes which stored
+    estimates are unknown (settings fingerprint), and the figures follow the reference."""
+    first = make_store(db_url)
+    load(first, reference_data)
+    first.dispose()
+    settings = with_kpi(load_settings(db_url=db_url), max_estimate_working_days=3)
+    store = make_store(db_url, settings)
+    try:
+        kpi = store.settings.kpi
+        cal = WorkCalendar(kpi)
+        date_from, date_to, as_of = CASES[0]
+        table = opd_table(store, Filters(date_from, date_to, as_of), backend=backend)
+        assert_table_matches(table, reference_table(reference_data, date_from, date_to, as_of, cal, kpi))
+    finally:
+        store.dispose()
 
 
 def test_stored_deadlines_equal_scalar_calendar(store, reference_data):
-    """The store's vectorised deadlines are KPI.md's deadline(disposed_at, n), row by row."""
+    """The store's vectorised deadlines are KPI.md's deadline(disposed_at, n), or the source's
+    due instant, row by row."""
     kpi = store.settings.kpi
     cal = WorkCalendar(kpi)
     sample = reference_data[:400]
@@ -278,8 +404,8 @@ def test_stored_deadlines_equal_scalar_calendar(store, reference_data):
         if r["disposed_at"] is None:
             continue
         row = stored.loc[r["tracking_id"]]
-        response = cal.deadline(r["disposed_at"], kpi.response_days)
-        completion = cal.deadline(r["disposed_at"], kpi.completion_days_for(r["classification"]))
+        response = response_deadline_of(r, cal, kpi)
+        completion = completion_deadline_of(r, cal, kpi)
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
         assert row["response_deadline"] == (response - epoch) // timedelta(microseconds=1)
         assert row["completion_deadline"] == (completion - epoch) // timedelta(microseconds=1)
@@ -327,6 +453,8 @@ def test_admin_figures_equal_reference(sqlite_store, reference_data, backend):
         disposed = _happened(r["disposed_at"], as_of)
         closed = _happened(r["closed_at"], as_of)
         if disposed is not None:
+            if unknown_for_timing(r, "disposed_at", cal, kpi):
+                continue  # KPI.md: verified_on_time_pct leaves out an unknown disposed_at
             verified += 1
             on_time += disposed <= deadline
         elif closed is None:
