@@ -73,7 +73,9 @@ try:
         del st.query_params["mode"]  # the issue's `?mode=presentasi` link opens the slides page
         st.switch_page(pages["presentasi"])
 
-    ui_filters.render_filters(settings, viewer.scope, data.filter_options(viewer.scope.region_codes))
+    ui_filters.render_filters(
+        settings, viewer.scope, data.filter_options(viewer.scope.region_codes, viewer.scope.opd)
+    )
     if viewer.demo_open:
         gate.demo_notice()
     else:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from access import audit
+from access.gate import NotAllowed
 from ui import data, page
 from ui import format as fmt
 
@@ -40,6 +41,8 @@ if submitted and upload is not None:
     with st.spinner("Mengimpor..."):
         try:
             report = data.import_upload(upload, upload.name, layout, source.strip())
+        except NotAllowed as exc:
+            st.error(str(exc))
         except Exception as exc:  # noqa: BLE001 - the importer's messages are written for people
             audit.record(data.store(), ctx.viewer.username, "import", f"{upload.name}: gagal", ok=False)
             st.error(f"Berkas tidak dapat diimpor: {exc}")
@@ -74,9 +77,13 @@ else:
         alias = st.selectbox("Nama di data", unmapped["opd"].tolist())
         target = st.selectbox("OPD rujukan", data.reference_opds(), accept_new_options=True)
         if st.form_submit_button("Petakan") and alias and target:
-            changed = data.store().add_alias(alias, target)
-            audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
-            st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
+            try:
+                changed = data.add_alias(alias, target)
+            except NotAllowed as exc:
+                st.error(str(exc))
+            else:
+                audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
+                st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
 
 st.subheader("Tabel alias OPD")
 aliases = data.alias_table()
