@@ -180,9 +180,10 @@ def client_address(settings) -> str:  # noqa: ANN001
     try:
         if header:
             value = st.context.headers.get(header)
-            if value:
+            if isinstance(value, str) and value:
                 return accounts.clean_client(value.split(",")[-1])
-        return accounts.clean_client(st.context.ip_address)
+        address = st.context.ip_address
+        return accounts.clean_client(address if isinstance(address, str) else None)
     except Exception:  # noqa: BLE001 - no request context (a bare test run): a local client
         return accounts.LOCAL_CLIENT
 
@@ -342,7 +343,7 @@ def _cookie_token() -> str | None:
         value = st.context.cookies.get(COOKIE_NAME)
     except Exception:  # noqa: BLE001 - no request context (a bare test run): no cookie
         return None
-    return value or None
+    return value if isinstance(value, str) and value else None
 
 
 def _resume_from_cookie(store, settings) -> Viewer | None:  # noqa: ANN001
@@ -436,9 +437,30 @@ def _show_sso_not_mapped() -> None:
         st.logout()
 
 
+def _requested_page() -> str | None:
+    """The url path of the page the browser asked for in this run (a deep link), if any."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        name = ctx.pages_manager.intended_page_name if ctx is not None else None
+    except Exception:  # noqa: BLE001 - Streamlit internals moved: no deep link is remembered
+        return None
+    return name if isinstance(name, str) and name else None
+
+
+def take_next_page() -> str | None:
+    """The url path a signed-out deep link asked for, once, after the sign-in (dashboard.py
+    switches to it, so /terlambat opened signed out lands on Aduan Terlambat)."""
+    return st.session_state.pop(_NEXT_PAGE_KEY, None)
+
+
 def _show_sign_in(store, settings, sso: bool) -> None:  # noqa: ANN001
     _gate_screen()
     _write_cookie(settings)  # after a sign-out or with a dead token: the browser drops it
+    wanted = _requested_page()
+    if wanted:
+        st.session_state[_NEXT_PAGE_KEY] = wanted
     st.caption(settings.region_name)
     notice = st.session_state.pop(_NOTICE_KEY, None)
     if notice:

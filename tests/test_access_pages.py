@@ -188,14 +188,36 @@ def test_right_password_opens_the_dashboard_and_sign_out_closes_it(real_app):
     assert list(audit.recent(real_app, 2)["action"]) == ["signout", "signin"]
 
 
-def test_wrong_password_is_refused_and_the_sixth_attempt_is_locked(real_app):
+def test_wrong_passwords_are_refused_and_the_form_says_how_long_to_wait(real_app):
     at = _run()
-    for _ in range(5):
+    for _ in range(4):
         at = _sign_in(at, "bupati", "salah-salah-salah")
-        assert _figures(at) == 0
-    at = _sign_in(at, "bupati", PASSWORD)
+        assert [e.value for e in at.error] == ["Nama pengguna atau kata sandi salah."]
+    at = _sign_in(at, "bupati", "salah-salah-salah")
     assert _figures(at) == 0
-    assert any("terkunci" in e.value for e in at.error)
+    assert [e.value for e in at.error] == [
+        "Nama pengguna atau kata sandi salah. Percobaan berikutnya dapat dilakukan dalam 1 detik."
+    ]
+
+
+@pytest.mark.parametrize("username", ["bupati", "tidak-ada"])
+def test_a_throttled_address_gets_the_same_answer_for_a_known_and_an_unknown_name(real_app, username):
+    from data_sources.schema import signin_attempts
+
+    now = datetime.now(UTC)
+    with real_app.engine.begin() as conn:  # ten recent failures from this (local) address
+        conn.execute(signin_attempts.insert(), [
+            {"at": now, "username": f"tebakan{i}", "client": accounts.LOCAL_CLIENT, "outcome": "wrong"}
+            for i in range(10)
+        ])
+    at = _sign_in(_run(), username)
+    assert _figures(at) == 0
+    assert len(at.error) == 1
+    assert re.fullmatch(
+        r"Terlalu banyak percobaan masuk yang gagal\. Demi keamanan, coba lagi dalam (3[0-2]) detik\.",
+        at.error[0].value,
+    ), at.error[0].value
+    assert "dikunci" not in at.error[0].value
 
 
 def test_idle_session_ends_after_idle_timeout_hours(real_app):
