@@ -293,6 +293,7 @@ def test_cli_manages_accounts_with_password_stdin(db_url):
     "args, stdin, message",
     [
         (("user", "add", "x", "--role", "analis", "--password-stdin"), "pendek\n", "minimal"),
+        (("user", "add", "x", "--role", "analis", "--password-stdin"), "12345678\n", "mudah ditebak"),
         (("user", "add", "x", "--role", "opd", "--password-stdin"), PASSWORD + "\n", "--opd"),
         (("user", "add", "x", "--role", "analis", "--password-stdin"), "", "stdin"),
         (("user", "add", "x", "--role", "analis"), "", "--password-stdin"),  # no terminal to prompt
@@ -321,3 +322,34 @@ def test_cli_output_never_shows_the_password_or_its_hash(sqlite_url):
     text = "".join(p.stdout + p.stderr for p in (done, listed, audit_out))
     assert PASSWORD not in text and "$argon2" not in text
     assert "user_add" in audit_out.stdout
+
+
+def test_cli_audit_prints_a_control_character_in_a_sign_in_name_escaped(sqlite_url):
+    store = make_store(sqlite_url)
+    try:
+        accounts.authenticate(store, "\x1b[2J\x1b]0;owned\x07admin\r", WRONG, store.settings)
+    finally:
+        store.dispose()
+    shown = _cli(sqlite_url, "audit")
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout and "\r" not in shown.stdout
+    assert "\\x1b[2J\\x1b]0;owned\\x07admin" in shown.stdout
+
+
+def test_terminal_safe_escapes_controls_and_bidi_overrides_and_keeps_other_text():
+    from core.terminal import terminal_safe
+
+    assert terminal_safe("Dinas Kesehatan — ü") == "Dinas Kesehatan — ü"
+    assert terminal_safe("a\x1b[31mb\nc\u202ed\x9b") == "a\\x1b[31mb\\x0ac\\u202ed\\x9b"
+
+
+def test_data_sources_cli_prints_a_control_character_from_a_file_name_escaped(sqlite_url, tmp_path):
+    bad = tmp_path / "aduan\x1b[2J.csv"
+    bad.write_text("bukan,csv,kanonik\n1,2,3\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "data_sources", "import", str(bad), "--db", sqlite_url],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+    printed = done.stdout + done.stderr
+    assert "aduan" in printed and "\x1b" not in printed and "\\x1b[2J" in printed
