@@ -233,3 +233,16 @@ def test_a_download_clicked_after_the_account_was_disabled_gets_nothing(signed_a
     page.wait_for_timeout(2000)
     assert downloads == []
     _sign_in_form_shown(page)
+
+
+def test_serve_py_sends_headers_that_forbid_framing(tmp_path_factory, browser_db, new_page):
+    import urllib.request
+
+    with running_dashboard(browser_db, tmp_path_factory.mktemp("serve"), script="serve.py") as base:
+        with urllib.request.urlopen(f"{base}/", timeout=30) as response:
+            headers = response.headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        page = new_page(PHONE)  # and the app itself still runs behind the middleware
+        page.goto(base, wait_until="domcontentloaded")
+        page.wait_for_selector('[data-testid="stMain"] h1:has-text("Ringkasan")', timeout=TIMEOUT_MS)
