@@ -14,8 +14,9 @@ Three starts are possible:
 
 A local sign-in opens a server-side session (`access.sessions`) whose token the browser keeps
 in the `dasbor_sesi` cookie, so a reload or a new tab within the idle timeout stays signed in.
-Streamlit offers no way to set a cookie from the server, so the cookie is written by a small
-script (`document.cookie`): it is SameSite=Strict and Secure behind HTTPS, but not HttpOnly.
+Streamlit offers no way to set a cookie from a script run: under `serve.py` a route of the
+server sets it HttpOnly (access/cookies.py); run as plain `dashboard.py`, a small script writes
+it (`document.cookie`, not HttpOnly). Either way SameSite=Strict, and Secure over HTTPS.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from access import accounts, audit, sessions
+from access import accounts, audit, cookies, sessions
 from metrics.filters import Scope
 
 ROLES = accounts.ROLES
@@ -65,7 +66,7 @@ _COOKIE_KEY = "_access_cookie"  # a cookie to write in this run: the token, or "
 _COOKIE_SENT_KEY = "_access_cookie_sent"  # when the cookie was last written (time.time())
 _NEXT_PAGE_KEY = "_access_next_page"  # the page a signed-out deep link asked for
 
-COOKIE_NAME = "dasbor_sesi"
+COOKIE_NAME = cookies.COOKIE_NAME
 COOKIE_REFRESH_SECONDS = 3600  # the cookie's Max-Age is renewed at most once an hour
 
 
@@ -368,7 +369,17 @@ def _resume_from_cookie(store, settings) -> Viewer | None:  # noqa: ANN001
 
 
 def _cookie_script(token: str, max_age: int) -> str:
-    """A script that writes (or, with an empty token, deletes) the session cookie."""
+    """A script that has the session cookie written (or, with an empty token, deleted).
+
+    Under serve.py the server's route sets it HttpOnly from a one-time code (the token never
+    reaches page script); else the script writes it itself (`document.cookie`, not HttpOnly).
+    """
+    if cookies.active():
+        body = json.dumps(cookies.offer(token, max_age) if token else cookies.DELETE)
+        return (
+            "<script>fetch(" + json.dumps(cookies.ROUTE) + ",{method:'POST',credentials:'same-origin',"
+            "cache:'no-store',body:" + body + "});</script>"
+        )
     value = json.dumps(f"{COOKIE_NAME}={token}; Path=/; Max-Age={max_age}; SameSite=Strict")
     return (
         "<script>(function(){var c=" + value + ";"

@@ -246,3 +246,27 @@ def test_serve_py_sends_headers_that_forbid_framing(tmp_path_factory, browser_db
         page = new_page(PHONE)  # and the app itself still runs behind the middleware
         page.goto(base, wait_until="domcontentloaded")
         page.wait_for_selector('[data-testid="stMain"] h1:has-text("Ringkasan")', timeout=TIMEOUT_MS)
+
+
+def test_under_serve_py_the_session_cookie_is_httponly_and_a_reload_stays_signed_in(
+    signed_app_url, tmp_path_factory, new_page
+):
+    from access.cookies import COOKIE_NAME
+
+    with running_dashboard(_db_url(signed_app_url), tmp_path_factory.mktemp("serve-cookie"), script="serve.py") as base:
+        page = new_page(PHONE)
+        page.goto(base, wait_until="domcontentloaded")
+        _settled(page)
+        _sign_in(page, "bupati")
+        _signed_in_at(page, "Ringkasan")
+        cookie = None
+        for _ in range(100):  # the route's answer arrives a moment after the page has drawn
+            cookie = next((c for c in page.context.cookies() if c["name"] == COOKIE_NAME), None)
+            if cookie is not None:
+                break
+            page.wait_for_timeout(200)
+        assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert page.evaluate(f"document.cookie.includes('{COOKIE_NAME}')") is False  # out of script's reach
+        page.reload(wait_until="domcontentloaded")
+        _signed_in_at(page, "Ringkasan")
+        assert page.get_by_label("Nama pengguna").count() == 0
