@@ -64,6 +64,7 @@ _CONTEXT_KEY = "_access_context"  # (viewer, store, settings) of the current run
 _TOKEN_KEY = "_access_session"  # the sha256 of this session's token (access.sessions)
 _COOKIE_KEY = "_access_cookie"  # a cookie to write in this run: the token, or "" to delete it
 _COOKIE_SENT_KEY = "_access_cookie_sent"  # when the cookie was last written (time.time())
+_RAW_TOKEN_KEY = "_access_token"  # the token itself (server memory only), to renew the cookie
 _NEXT_PAGE_KEY = "_access_next_page"  # the page a signed-out deep link asked for
 
 COOKIE_NAME = cookies.COOKIE_NAME
@@ -321,7 +322,8 @@ def _remember(viewer: Viewer, *, source: str) -> None:
 
 
 def _forget(notice: str | None = None) -> None:
-    for key in (_VIEWER_KEY, _SEEN_KEY, _TOKEN_KEY, _COOKIE_SENT_KEY, "access_username", "access_password"):
+    for key in (_VIEWER_KEY, _SEEN_KEY, _TOKEN_KEY, _RAW_TOKEN_KEY, _COOKIE_SENT_KEY, "access_username",
+                "access_password"):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[_NOTICE_KEY] = notice
@@ -363,7 +365,7 @@ def _resume_from_cookie(store, settings) -> Viewer | None:  # noqa: ANN001
     _remember(viewer, source="local")
     st.session_state[_TOKEN_KEY] = session.token_hash
     st.session_state[_COOKIE_SENT_KEY] = 0.0  # renew the cookie's Max-Age in this run
-    st.session_state[_COOKIE_KEY] = token
+    st.session_state[_COOKIE_KEY] = st.session_state[_RAW_TOKEN_KEY] = token
     audit.record(store, viewer.username, "signin", "sesi dilanjutkan (cookie)")
     return viewer
 
@@ -393,7 +395,7 @@ def _write_cookie(settings) -> None:  # noqa: ANN001
     state = st.session_state
     token = state.pop(_COOKIE_KEY, None)
     if token is None and state.get(_TOKEN_KEY) and time.time() - float(state.get(_COOKIE_SENT_KEY) or 0) > COOKIE_REFRESH_SECONDS:
-        token = _cookie_token()  # renew the Max-Age of the cookie the browser already holds
+        token = state.get(_RAW_TOKEN_KEY)  # renew the Max-Age of the cookie the browser holds
     if token is None:
         return
     max_age = int(float(settings.idle_timeout_hours) * 3600) if token else 0
@@ -494,7 +496,7 @@ def _show_sign_in(store, settings, sso: bool) -> None:  # noqa: ANN001
         token = sessions.create(store, viewer.username, settings)
         _remember(viewer, source="local")
         st.session_state[_TOKEN_KEY] = sessions.hash_token(token)
-        st.session_state[_COOKIE_KEY] = token
+        st.session_state[_COOKIE_KEY] = st.session_state[_RAW_TOKEN_KEY] = token
         st.session_state.pop("access_password", None)
         st.rerun()
     if result.status is accounts.SignInStatus.DISABLED:
