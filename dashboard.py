@@ -69,11 +69,17 @@ try:
     pages = registry.st_pages(specs)
     st.session_state[registry.PAGES_STATE_KEY] = pages
     current_page = st.navigation(list(pages.values()), position="sidebar")
+    wanted = gate.take_next_page()  # a deep link opened signed out: its page, after sign-in
+    target = next((p for p in pages.values() if p.url_path == wanted), None)
+    if target is not None and target.url_path != current_page.url_path:
+        st.switch_page(target, query_params={k: st.query_params.get_all(k) for k in st.query_params})
     if st.query_params.get("mode") == "presentasi" and "presentasi" in pages:
         del st.query_params["mode"]  # the issue's `?mode=presentasi` link opens the slides page
         st.switch_page(pages["presentasi"])
 
-    ui_filters.render_filters(settings, viewer.scope, data.filter_options(viewer.scope.region_codes))
+    ui_filters.render_filters(
+        settings, viewer.scope, data.filter_options(viewer.scope.region_codes, viewer.scope.opd)
+    )
     if viewer.demo_open:
         gate.demo_notice()
     else:

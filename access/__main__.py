@@ -11,6 +11,8 @@ import argparse
 import getpass
 import sys
 
+from core.terminal import terminal_safe as safe
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("name")
         p.add_argument("--db", help="URL basis data")
 
-    p = user_sub.add_parser("passwd", help="ganti kata sandi (juga membuka kunci akun)")
+    p = user_sub.add_parser("passwd", help="ganti kata sandi (juga mengakhiri sesi akun itu)")
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari satu baris stdin")
     p.add_argument("--db", help="URL basis data")
@@ -93,17 +95,14 @@ def _print_users(store) -> None:  # noqa: ANN001
     if frame.empty:
         print("Belum ada akun. Buat akun analis pertama: python -m access user add admin --role analis")
         return
-    print(f"{'nama':<20} {'peran':<9} {'status':<10} {'login terakhir':<17} opd")
+    print(f"{'nama':<20} {'peran':<9} {'status':<10} {'gagal':>5} {'login terakhir':<17} opd")
     for row in frame.itertuples(index=False):
-        if row.disabled:
-            status = "nonaktif"
-        elif accounts.Account(row.username, row.role, locked_until=_instant(row.locked_until)).is_locked():
-            status = "terkunci"
-        else:
-            status = "aktif"
+        status = "nonaktif" if row.disabled else "aktif"
         last = _instant(row.last_login_at)
         last_text = last.strftime("%Y-%m-%d %H:%M") if last else "-"
-        print(f"{row.username:<20} {row.role:<9} {status:<10} {last_text:<17} {row.opd if isinstance(row.opd, str) else ''}")
+        opd = row.opd if isinstance(row.opd, str) else ""
+        print(f"{safe(row.username):<20} {row.role:<9} {status:<10} {int(row.failed_attempts):>5} "
+              f"{last_text:<17} {safe(opd)}")
 
 
 def _instant(value):  # noqa: ANN001, ANN202
@@ -122,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         frame = audit.recent(store, args.limit, action=args.action)
         for row in frame.itertuples(index=False):
             mark = "ok " if row.ok else "GAGAL"
-            print(f"{_instant(row.at):%Y-%m-%d %H:%M:%S}Z {mark:<5} {row.action:<14} {row.username or '-':<20} {row.detail or ''}")
+            print(f"{_instant(row.at):%Y-%m-%d %H:%M:%S}Z {mark:<5} {safe(row.action):<14} "
+                  f"{safe(row.username or '-'):<20} {safe(row.detail or '')}")
         return 0
 
     command = args.user_command
@@ -140,18 +140,18 @@ def run(args: argparse.Namespace) -> int:
             where = f", OPD {account.opd}" if account.opd else ""
             if account.regions:
                 where += f", wilayah {','.join(account.regions)}"
-            print(f"Akun {account.username} dibuat (peran {account.role}{where}).")
+            print(f"Akun {safe(account.username)} dibuat (peran {account.role}{safe(where)}).")
         elif command == "list":
             _print_users(store)
         elif command == "disable":
             accounts.disable_user(store, args.name, actor="cli")
-            print(f"Akun {args.name} dinonaktifkan.")
+            print(f"Akun {safe(args.name)} dinonaktifkan.")
         elif command == "enable":
             accounts.enable_user(store, args.name, actor="cli")
-            print(f"Akun {args.name} diaktifkan kembali.")
+            print(f"Akun {safe(args.name)} diaktifkan kembali.")
         elif command == "passwd":
             accounts.set_password(store, args.name, password, actor="cli")
-            print(f"Kata sandi {args.name} diganti; kunci akun (jika ada) dibuka.")
+            print(f"Kata sandi {safe(args.name)} diganti; sesi akun itu yang masih terbuka diakhiri.")
     finally:
         store.dispose()
     return 0
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (CliError, AccountError) as exc:
-        print(f"Galat: {exc}", file=sys.stderr)
+        print(f"Galat: {safe(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("Dibatalkan.", file=sys.stderr)

@@ -202,7 +202,8 @@ class Settings:
     dashboard_url: str = "http://localhost:8501"  # link put into the WhatsApp summary
     idle_timeout_hours: float = 8.0
     lockout_attempts: int = 5
-    lockout_minutes: int = 15
+    lockout_minutes: int = 15  # the longest a client address that keeps guessing is made to wait
+    trusted_proxy_header: str = ""  # e.g. "X-Forwarded-For" behind nginx: the client address of a sign-in
     max_upload_mb: int = 50  # files uploaded through the app's data page
     max_import_mb: int = 2048  # files imported on the server with `python -m data_sources import`
     cache_ttl_seconds: int = 300
@@ -310,7 +311,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     for name in (
         "freshness_warning_hours", "complaint_url_template", "dashboard_url",
         "idle_timeout_hours", "lockout_attempts", "lockout_minutes", "max_upload_mb", "max_import_mb",
-        "cache_ttl_seconds",
+        "cache_ttl_seconds", "trusted_proxy_header",
     ):
         if name in app:
             kwargs[name] = app[name]

@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; whatever it prints (file names, OPD names, source messages, reasons)
+    goes out with control characters escaped (core.terminal), so data cannot drive the terminal."""
+    from core.terminal import escaped_output
+
+    with escaped_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     args = build_parser().parse_args(argv)

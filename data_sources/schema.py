@@ -239,6 +239,31 @@ users = Table(
     Column("last_login_at", Instant),
 )
 
+sessions = Table(
+    "sessions",  # signed-in browser sessions ("stay signed in"); only the token's hash is kept
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the cookie's token
+    Column("username", String(100), nullable=False, index=True),
+    Column("source", String(20), nullable=False),  # local
+    Column("created_at", Instant, nullable=False),
+    Column("last_seen_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),  # last_seen_at + idle timeout
+    Column("revoked_at", Instant),  # sign-out, disable, password change
+)
+
+signin_attempts = Table(
+    "signin_attempts",  # one row per sign-in attempt: the throttle counts these (never read-then-write)
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Instant, nullable=False),
+    Column("username", String(100), nullable=False),  # as typed (unknown names too), trimmed
+    Column("client", String(100), nullable=False),  # the client address, or "lokal"
+    Column("outcome", String(20), nullable=False),  # ok, wrong, throttled, reset
+    Index("ix_signin_attempts_username", "username", "at"),
+    Index("ix_signin_attempts_client", "client", "at"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

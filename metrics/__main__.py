@@ -12,6 +12,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.terminal import terminal_safe
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
@@ -141,7 +143,7 @@ def run_report(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     if args.output:
-        print(f"{len(table) - 1} OPD rows and TOTAL written to {args.output}", file=sys.stderr)
+        print(f"{len(table) - 1} OPD rows and TOTAL written to {terminal_safe(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -160,7 +162,7 @@ def run_briefing(args: argparse.Namespace) -> int:
         _audit_export(store, f"briefing pdf {filters.date_from}..{filters.date_to}", args.output)
     finally:
         store.dispose()
-    print(f"briefing written to {args.output}", file=sys.stderr)
+    print(f"briefing written to {terminal_safe(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -225,12 +227,12 @@ def main(argv: list[str] | None = None) -> int:
             return topics_command(args)
         return run_briefing(args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a message
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback to users
-        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        print(f"error: {exc.__class__.__name__}: {terminal_safe(exc)}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -620,7 +620,10 @@ def opd_table(
 ) -> pd.DataFrame:
     """KPI.md's per-OPD table as of `filters.as_of`, ranked OPDs first, then unranked, then TOTAL.
 
-    With `filters.scope.opd` set, only that OPD's row (ranked among all OPDs) and TOTAL.
+    With `filters.scope.opd` set, only that OPD's row (ranked among all OPDs) and a TOTAL over
+    that OPD's own complaints: a region TOTAL would let its viewer work out the other OPDs'
+    figures (TOTAL minus its row, under any slicer). `table.attrs["ranked_count"]` is how many
+    OPDs are ranked, for "peringkat 7 dari 23"; no other OPD's figure leaves this function.
     `backend` "frame" aggregates the cached columnar copy, "sql" runs the GROUP BY in the
     database; both give the same figures.
     """
@@ -632,15 +635,24 @@ def opd_table(
     table = derive_figures(counts, kpi)
     table["median_response_hours"] = table["opd"].map(per_opd_median).astype("float64")
     table["rank"] = rank_of(table, kpi)
-    total = total_row(counts, overall_median, kpi)
+    ranked_count = int(table["rank"].notna().sum()) if not table.empty else 0
+    own = filters.scope.opd
+    if own is not None:
+        total = total_row(counts[counts["opd"] == own], float(per_opd_median.get(own, float("nan"))), kpi)
+    else:
+        total = total_row(counts, overall_median, kpi)
     if table.empty:
-        return _finish(pd.concat([_empty_table(), total], ignore_index=True))
+        result = _finish(pd.concat([_empty_table(), total], ignore_index=True))
+        result.attrs["ranked_count"] = ranked_count
+        return result
     # Ranked OPDs by rank, then the unranked by name.
     table = table.assign(_unranked=table["rank"].isna(), _rank=table["rank"].fillna(0))
     table = table.sort_values(["_unranked", "_rank", "opd"], kind="mergesort")
-    if filters.scope.opd is not None:
-        table = table[table["opd"] == filters.scope.opd]
-    return _finish(pd.concat([table, total], ignore_index=True))
+    if own is not None:
+        table = table[table["opd"] == own]
+    result = _finish(pd.concat([table, total], ignore_index=True))
+    result.attrs["ranked_count"] = ranked_count
+    return result
 
 
 REGION_COLUMNS: list[str] = ["region_code", "region_name"]

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from access import accounts
-from access.gate import ROLE_LABELS, guard
+from access.gate import ROLE_LABELS, NotAllowed, guard, require_writer
 from ui import format as fmt
 from ui.page import ensure_frame
 
@@ -16,8 +16,10 @@ zone = settings.kpi.timezone
 
 st.title("Akun")
 st.caption(
-    "Akun lokal dasbor. Kata sandi disimpan sebagai hash argon2 dan tidak pernah ditampilkan. "
-    f"Akun terkunci {settings.lockout_minutes} menit setelah {settings.lockout_attempts} kali gagal masuk."
+    "Akun lokal dasbor. Kata sandi disimpan sebagai hash argon2 dan tidak pernah ditampilkan; kata "
+    f"sandi yang mudah ditebak ditolak. Setelah {settings.lockout_attempts} kali gagal masuk, percobaan "
+    f"berikutnya harus menunggu (untuk satu akun paling lama {accounts.ACCOUNT_DELAY_CAP} detik, untuk "
+    f"satu alamat paling lama {settings.lockout_minutes} menit); akun tidak pernah dikunci."
 )
 
 flash = st.session_state.pop("akun_flash", None)
@@ -26,12 +28,7 @@ if flash:
 
 
 def _status(row: pd.Series) -> str:
-    if row["disabled"]:
-        return "Nonaktif"
-    locked = row["locked_until"]
-    if locked is not None and not pd.isna(locked) and pd.Timestamp(locked) > pd.Timestamp.now(tz="UTC"):
-        return "Terkunci"
-    return "Aktif"
+    return "Nonaktif" if row["disabled"] else "Aktif"
 
 
 table = accounts.list_users(store)
@@ -43,6 +40,7 @@ else:
         "Peran": table["role"].map(ROLE_LABELS),
         "OPD": table["opd"].where(table["opd"].notna(), ""),
         "Status": table.apply(_status, axis=1),
+        "Gagal masuk": table["failed_attempts"].astype(int),
         "Masuk terakhir": table["last_login_at"].map(lambda v: fmt.moment(v, zone)),
         "Dibuat": table["created_at"].map(lambda v: fmt.moment(v, zone)),
     })
@@ -52,6 +50,16 @@ else:
 def _done(message: str) -> None:
     st.session_state["akun_flash"] = message
     st.rerun()
+
+
+def _writer() -> bool:
+    """Re-check, right before a change, that an active analyst is signed in now."""
+    try:
+        require_writer(store)
+    except NotAllowed as exc:
+        st.error(str(exc))
+        return False
+    return True
 
 
 tab_add, tab_status, tab_password = st.tabs(["Tambah akun", "Nonaktifkan / aktifkan", "Atur ulang kata sandi"])
@@ -69,7 +77,7 @@ with tab_add, st.form("akun_tambah", clear_on_submit=True):
     if st.form_submit_button("Tambah", type="primary"):
         if password != repeat:
             st.error("Kedua kata sandi tidak sama.")
-        else:
+        elif _writer():
             try:
                 made = accounts.create_user(
                     store, name, role, password, opd=opd, email=email or None, actor=viewer.username
@@ -83,13 +91,13 @@ names = table["username"].tolist() if not table.empty else []
 with tab_status:
     who = st.selectbox("Akun", names, index=None, placeholder="Pilih akun", key="akun_status_nama")
     left, right = st.columns(2)
-    if left.button("Nonaktifkan", disabled=who is None or who == viewer.username, key="akun_nonaktif"):
+    if left.button("Nonaktifkan", disabled=who is None or who == viewer.username, key="akun_nonaktif") and _writer():
         try:
             accounts.disable_user(store, who, actor=viewer.username)
             _done(f"Akun {who} dinonaktifkan.")
         except accounts.AccountError as exc:
             st.error(str(exc))
-    if right.button("Aktifkan", disabled=who is None, key="akun_aktif"):
+    if right.button("Aktifkan", disabled=who is None, key="akun_aktif") and _writer():
         try:
             accounts.enable_user(store, who, actor=viewer.username)
             _done(f"Akun {who} diaktifkan kembali.")
@@ -102,13 +110,13 @@ with tab_password, st.form("akun_sandi_baru", clear_on_submit=True):
     who = st.selectbox("Akun", names, index=None, placeholder="Pilih akun", key="akun_sandi_nama")
     password = st.text_input("Kata sandi baru", type="password", key="akun_sandi_baru1", autocomplete="new-password")
     repeat = st.text_input("Ulangi kata sandi baru", type="password", key="akun_sandi_baru2", autocomplete="new-password")
-    st.caption("Mengganti kata sandi juga membuka kunci akun.")
+    st.caption("Mengganti kata sandi juga mengakhiri sesi akun itu yang masih terbuka.")
     if st.form_submit_button("Ganti kata sandi", type="primary"):
         if who is None:
             st.error("Pilih akun lebih dulu.")
         elif password != repeat:
             st.error("Kedua kata sandi tidak sama.")
-        else:
+        elif _writer():
             try:
                 accounts.set_password(store, who, password, actor=viewer.username)
                 _done(f"Kata sandi {who} diganti.")

@@ -6,6 +6,7 @@ from datetime import datetime
 import streamlit as st
 
 from access import audit
+from access.gate import NotAllowed
 from data_sources.sync.open311 import source_profile
 from ui import data, notify_admin, page
 from ui import format as fmt
@@ -56,6 +57,8 @@ if submitted and upload is not None:
     with st.spinner("Mengimpor..."):
         try:
             report = data.import_upload(upload, upload.name, layout, source.strip())
+        except NotAllowed as exc:
+            st.error(str(exc))
         except Exception as exc:  # noqa: BLE001 - the importer's messages are written for people
             audit.record(data.store(), ctx.viewer.username, "import", f"{upload.name}: gagal", ok=False)
             st.error(f"Berkas tidak dapat diimpor: {exc}")
@@ -90,9 +93,13 @@ else:
         alias = st.selectbox("Nama di data", unmapped["opd"].tolist())
         target = st.selectbox("OPD rujukan", data.reference_opds(), accept_new_options=True)
         if st.form_submit_button("Petakan") and alias and target:
-            changed = data.store().add_alias(alias, target)
-            audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
-            st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
+            try:
+                changed = data.add_alias(alias, target)
+            except NotAllowed as exc:
+                st.error(str(exc))
+            else:
+                audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
+                st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
 
 st.subheader("Tabel alias OPD")
 aliases = data.alias_table()

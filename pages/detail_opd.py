@@ -27,8 +27,8 @@ if not chosen:
     st.stop()
 
 row = table[table["opd"] == chosen].iloc[0]
-region = views.total_row(table)
-rank_text = f"peringkat {fmt.number(row['rank'])}" if not fmt.is_empty(row["rank"]) else "belum diberi peringkat"
+region = views.total_row(table) if filters.scope.opd is None else None  # an OPD viewer: no region figure
+rank_text = views.place_text(row["rank"], table)
 st.html(components.ranked_list_html([components.ListRow(f"Skor {fmt.score(row['score'])} · {rank_text}", "",
                                                           row["grade"], show_badge=True)]))
 st.dataframe(views.comparison_rows(row, region), hide_index=True, key="detail_compare")

@@ -54,7 +54,11 @@ if ranked.empty and unranked.empty:
     components.empty_state("Belum ada aduan untuk periode ini", "Pilih periode lain di panel saring.")
     st.stop()
 
-if region is not None:
+if filters.scope.opd is not None:  # an OPD viewer: its place among all, no region-wide figure
+    own = views.opd_rows(table)
+    if not own.empty:
+        st.caption(f"{views.place_text(own.iloc[0]['rank'], table).capitalize()} OPD pada periode ini.")
+elif region is not None:
     st.caption(
         f"Seluruh wilayah: skor {fmt.score(region['score'])} · Kecepatan {fmt.percent(region['response_on_time_pct'])}"
         f" · Ketepatan {fmt.percent(region['accuracy_pct'])} · Tuntas {fmt.percent(region['completion_pct'])}"

@@ -52,49 +52,111 @@ def test_wrong_password_and_unknown_user_get_the_same_answer_and_are_audited(sto
     assert not failures["ok"].any()
 
 
-def test_sixth_attempt_after_five_wrong_passwords_is_locked_even_with_the_right_one(store):
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+GUESSER = "203.0.113.7"
+OWNER = "198.51.100.20"
+
+
+def _guess_until(store, settings, count: int, *, name: str = "sekda", client: str = GUESSER):  # noqa: ANN001, ANN202
+    """`count` wrong passwords from one address, each sent as soon as the throttle allows;
+    returns when the last one was sent and its result."""
+    now, sent = T0, T0
+    result = None
+    for _ in range(count):
+        sent = now
+        result = accounts.authenticate(store, name, WRONG, settings, now=now, client=client)
+        assert result.status is SignInStatus.INVALID
+        now += timedelta(seconds=result.retry_after + 0.001)
+    return sent, result
+
+
+def test_eight_simultaneous_wrong_passwords_record_eight_failures(db_url):
+    import threading
+
+    store = make_store(db_url)
+    try:
+        settings = replace(store.settings, lockout_attempts=50)  # none of the eight is throttled
+        accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+        start = threading.Barrier(8)
+        results = []
+
+        def attempt(number: int) -> None:
+            start.wait()
+            results.append(accounts.authenticate(store, "sekda", WRONG, settings, client=f"10.0.0.{number}"))
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [r.status for r in results] == [SignInStatus.INVALID] * 8
+        assert accounts.get_user(store, "sekda").failed_attempts == 8
+        assert accounts.throttle(store, "sekda", "10.9.9.9", settings).account_failures == 8
+        assert len(audit.recent(store, 100, action="signin_failed")) == 8
+    finally:
+        store.dispose()
+
+
+def test_twenty_guesses_from_one_address_slow_it_but_the_owner_signs_in_from_another_within_60_s(store):
     accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    settings = store.settings
+    last, twentieth = _guess_until(store, settings, 20)
+    assert twentieth.retry_after >= 60  # the guessing address now waits long
+    owner_at = last + timedelta(seconds=accounts.ACCOUNT_DELAY_CAP)
+    assert (owner_at - last).total_seconds() <= 60
+    assert accounts.authenticate(store, "sekda", PASSWORD, settings, now=owner_at, client=OWNER).ok
+    guess = accounts.authenticate(store, "sekda", PASSWORD, settings, now=owner_at, client=GUESSER)
+    assert guess.status is SignInStatus.THROTTLED and guess.retry_after > 60
+    assert not guess.ok  # refused before the (right) password was even looked at
+
+
+def test_the_first_lockout_attempts_failures_wait_nothing_then_the_wait_doubles():
+    assert [accounts.delay_after(n, 5, 900) for n in range(4, 10)] == [0, 1, 2, 4, 8, 16]
+    assert accounts.delay_after(40, 5, 900) == 900
+    assert accounts.delay_after(40, 5, accounts.ACCOUNT_DELAY_CAP) == 30
+
+
+def test_a_throttled_attempt_is_refused_unchecked_audited_and_extends_no_wait(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    now = T0
     for _ in range(5):
-        assert accounts.authenticate(store, "sekda", WRONG, store.settings).status is SignInStatus.INVALID
-    sixth_wrong = accounts.authenticate(store, "sekda", WRONG, store.settings)
-    assert sixth_wrong.status is SignInStatus.LOCKED
-    right = accounts.authenticate(store, "sekda", PASSWORD, store.settings)
-    assert right.status is SignInStatus.LOCKED and not right.ok
+        accounts.authenticate(store, "sekda", WRONG, store.settings, now=now, client=GUESSER)
+    early = accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=now, client=GUESSER)
+    assert early.status is SignInStatus.THROTTLED and early.retry_after == 1
+    again = accounts.authenticate(store, "sekda", WRONG, store.settings, now=now, client=GUESSER)
+    assert again.retry_after == 1  # hammering a throttled form does not lengthen the wait
+    entry = audit.recent(store, 1).iloc[0]
+    assert entry["action"] == "signin_failed" and "ditahan 1 detik" in entry["detail"] and GUESSER in entry["detail"]
+    later = now + timedelta(seconds=1)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=later, client=GUESSER).ok
 
 
-def test_fifth_wrong_password_locks_the_account_for_lockout_minutes(store):
+def test_an_unknown_name_gets_the_same_answers_and_waits_as_a_known_one(store):
     accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
-    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    known = [accounts.authenticate(store, "sekda", WRONG, store.settings, now=T0, client="10.1.1.1")
+             for _ in range(7)]
+    unknown = [accounts.authenticate(store, "siapa", WRONG, store.settings, now=T0, client="10.2.2.2")
+               for _ in range(7)]
+    assert [(r.status, r.retry_after) for r in known] == [(r.status, r.retry_after) for r in unknown]
+    assert known[-1].status is SignInStatus.THROTTLED
+
+
+def test_a_right_password_resets_the_account_count(store):
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
     for _ in range(4):
-        assert accounts.authenticate(store, "sekda", WRONG, store.settings, now=now).locked_until is None
-    fifth = accounts.authenticate(store, "sekda", WRONG, store.settings, now=now)
-    assert fifth.locked_until == now + timedelta(minutes=15)
-    still = now + timedelta(minutes=14, seconds=59)
-    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=still).status is SignInStatus.LOCKED
-    after = now + timedelta(minutes=15, seconds=1)
-    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=after).ok
+        accounts.authenticate(store, "sekda", WRONG, store.settings, now=T0)
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, now=T0).ok
     assert accounts.get_user(store, "sekda").failed_attempts == 0
+    assert accounts.throttle(store, "sekda", "10.3.3.3", store.settings, now=T0).account_failures == 0
 
 
-def test_four_wrong_passwords_then_the_right_one_signs_in_and_resets_the_count(store):
-    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
-    for _ in range(4):
-        accounts.authenticate(store, "sekda", WRONG, store.settings)
-    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).ok
-    for _ in range(4):
-        accounts.authenticate(store, "sekda", WRONG, store.settings)
-    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).ok
-
-
-def test_lockout_attempts_and_minutes_come_from_the_settings(sqlite_store):
+def test_free_attempts_and_the_address_cap_come_from_the_settings(sqlite_store):
     settings = replace(sqlite_store.settings, lockout_attempts=2, lockout_minutes=60)
     accounts.create_user(sqlite_store, "sekda", "pimpinan", PASSWORD)
-    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    accounts.authenticate(sqlite_store, "sekda", WRONG, settings, now=now)
-    second = accounts.authenticate(sqlite_store, "sekda", WRONG, settings, now=now)
-    assert second.locked_until == now + timedelta(minutes=60)
-    later = now + timedelta(minutes=59)
-    assert accounts.authenticate(sqlite_store, "sekda", PASSWORD, settings, now=later).status is SignInStatus.LOCKED
+    _, second = _guess_until(sqlite_store, settings, 2)
+    assert second.retry_after == 1
+    _, many = _guess_until(sqlite_store, settings, 14, name="lain", client="10.4.4.4")
+    assert many.retry_after == 3600
 
 
 def test_disabled_account_cannot_sign_in(store):
@@ -114,13 +176,24 @@ def test_last_active_analyst_cannot_be_disabled(store):
     assert accounts.disable_user(store, "admin").disabled
 
 
-def test_passwd_replaces_the_password_and_lifts_a_lock(store):
+def test_passwd_replaces_the_password_and_lifts_the_throttle(store):
     accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
-    for _ in range(5):
-        accounts.authenticate(store, "sekda", WRONG, store.settings)
+    now, _ = _guess_until(store, store.settings, 8)
     accounts.set_password(store, "sekda", "Sandi-Baru-456", actor="admin")
-    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings).status is SignInStatus.INVALID
-    assert accounts.authenticate(store, "sekda", "Sandi-Baru-456", store.settings).ok
+    assert accounts.throttle(store, "sekda", OWNER, store.settings).account_failures == 0
+    assert accounts.authenticate(store, "sekda", PASSWORD, store.settings, client=OWNER).status is SignInStatus.INVALID
+    assert accounts.authenticate(store, "sekda", "Sandi-Baru-456", store.settings, client=OWNER).ok
+
+
+@pytest.mark.parametrize("weak", ["password", "12345678", "aaaaaaaa", " " * 8, "sekda12345"])
+def test_common_and_trivial_passwords_are_refused_with_an_indonesian_reason(store, weak):
+    with pytest.raises(AccountError, match="mudah ditebak|hanya berisi spasi") as refused:
+        accounts.create_user(store, "sekda", "pimpinan", weak)
+    assert "Kata sandi" in str(refused.value)
+    assert accounts.user_count(store) == 0
+    accounts.create_user(store, "sekda", "pimpinan", PASSWORD)
+    with pytest.raises(AccountError):
+        accounts.set_password(store, "sekda", weak)
 
 
 def test_weak_password_duplicate_name_and_opd_without_opd_are_refused(store):
@@ -220,6 +293,7 @@ def test_cli_manages_accounts_with_password_stdin(db_url):
     "args, stdin, message",
     [
         (("user", "add", "x", "--role", "analis", "--password-stdin"), "pendek\n", "minimal"),
+        (("user", "add", "x", "--role", "analis", "--password-stdin"), "12345678\n", "mudah ditebak"),
         (("user", "add", "x", "--role", "opd", "--password-stdin"), PASSWORD + "\n", "--opd"),
         (("user", "add", "x", "--role", "analis", "--password-stdin"), "", "stdin"),
         (("user", "add", "x", "--role", "analis"), "", "--password-stdin"),  # no terminal to prompt
@@ -248,3 +322,34 @@ def test_cli_output_never_shows_the_password_or_its_hash(sqlite_url):
     text = "".join(p.stdout + p.stderr for p in (done, listed, audit_out))
     assert PASSWORD not in text and "$argon2" not in text
     assert "user_add" in audit_out.stdout
+
+
+def test_cli_audit_prints_a_control_character_in_a_sign_in_name_escaped(sqlite_url):
+    store = make_store(sqlite_url)
+    try:
+        accounts.authenticate(store, "\x1b[2J\x1b]0;owned\x07admin\r", WRONG, store.settings)
+    finally:
+        store.dispose()
+    shown = _cli(sqlite_url, "audit")
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout and "\r" not in shown.stdout
+    assert "\\x1b[2J\\x1b]0;owned\\x07admin" in shown.stdout
+
+
+def test_terminal_safe_escapes_controls_and_bidi_overrides_and_keeps_other_text():
+    from core.terminal import terminal_safe
+
+    assert terminal_safe("Dinas Kesehatan — ü") == "Dinas Kesehatan — ü"
+    assert terminal_safe("a\x1b[31mb\nc\u202ed\x9b") == "a\\x1b[31mb\\x0ac\\u202ed\\x9b"
+
+
+def test_data_sources_cli_prints_a_control_character_from_a_file_name_escaped(sqlite_url, tmp_path):
+    bad = tmp_path / "aduan\x1b[2J.csv"
+    bad.write_text("bukan,csv,kanonik\n1,2,3\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "data_sources", "import", str(bad), "--db", sqlite_url],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+    printed = done.stdout + done.stderr
+    assert "aduan" in printed and "\x1b" not in printed and "\\x1b[2J" in printed

@@ -188,14 +188,37 @@ def test_right_password_opens_the_dashboard_and_sign_out_closes_it(real_app):
     assert list(audit.recent(real_app, 2)["action"]) == ["signout", "signin"]
 
 
-def test_wrong_password_is_refused_and_the_sixth_attempt_is_locked(real_app):
+def test_wrong_passwords_are_refused_and_the_form_says_how_long_to_wait(real_app):
     at = _run()
-    for _ in range(5):
+    for _ in range(4):
         at = _sign_in(at, "bupati", "salah-salah-salah")
-        assert _figures(at) == 0
-    at = _sign_in(at, "bupati", PASSWORD)
+        assert [e.value for e in at.error] == ["Nama pengguna atau kata sandi salah."]
+    at = _sign_in(at, "bupati", "salah-salah-salah")
     assert _figures(at) == 0
-    assert any("terkunci" in e.value for e in at.error)
+    assert [e.value for e in at.error] == [
+        "Nama pengguna atau kata sandi salah. Percobaan berikutnya dapat dilakukan dalam 1 detik."
+    ]
+
+
+@pytest.mark.parametrize("username", ["bupati", "tidak-ada"])
+def test_a_throttled_address_gets_the_same_answer_for_a_known_and_an_unknown_name(real_app, username):
+    from data_sources.schema import signin_attempts
+
+    now = datetime.now(UTC)
+    with real_app.engine.begin() as conn:  # ten recent failures from this (local) address
+        conn.execute(signin_attempts.insert(), [
+            {"at": now, "username": f"tebakan{i}", "client": accounts.LOCAL_CLIENT, "outcome": "wrong"}
+            for i in range(10)
+        ])
+    at = _sign_in(_run(), username)
+    assert _figures(at) == 0
+    assert len(at.error) == 1
+    shown = re.fullmatch(
+        r"Terlalu banyak percobaan masuk yang gagal\. Demi keamanan, coba lagi dalam (\d+) detik\.",
+        at.error[0].value,
+    )
+    assert shown and 0 < int(shown.group(1)) <= 32, at.error[0].value  # 2**5 s after ten failures
+    assert "dikunci" not in at.error[0].value
 
 
 def test_idle_session_ends_after_idle_timeout_hours(real_app):
@@ -386,3 +409,127 @@ def test_sign_in_failure_and_success_are_in_the_audit_log(real_app):
     assert list(zip(log["action"], log["ok"], strict=True)) == [("signin", True), ("signin_failed", False)]
     assert "bukan-sandinya" not in log.to_string() and PASSWORD not in log.to_string()
 
+
+
+# --- the open demo is read-only (issue 14) ------------------------------------------------
+@pytest.fixture
+def demo_app(tmp_path, monkeypatch):
+    """The dashboard on demo data and no account: the open demo."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("COMPLAINTS_DB_URL", url)
+    store = make_store(url)
+    load_demo(store, n=600, seed=5, until=UNTIL)
+    yield store
+    store.dispose()
+
+
+def test_open_demo_registers_no_data_accounts_or_audit_page(demo_app):
+    from ui import registry
+
+    at = _run()
+    _assert_clean(at)
+    assert at.session_state["viewer"].demo_open
+    registered = set(at.session_state[registry.PAGES_STATE_KEY])
+    assert registered and not registered & {"data", "akun", "audit"}
+    for key in ("data", "akun", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{key}.py")
+    assert not at.get("file_uploader")
+
+
+def _write_without_an_analyst() -> None:
+    """A script that calls the app's write paths directly, as a stale or bare page would."""
+    import io
+
+    import streamlit as st
+
+    from access.gate import NotAllowed
+    from ui import data
+
+    for name, write in (
+        ("upload", lambda: data.import_upload(io.BytesIO(b"tracking_id\n1\n"), "x.csv", "auto", "")),
+        ("alias", lambda: data.add_alias("Dinkes", "Dinas Kesehatan")),
+    ):
+        try:
+            write()
+            st.text(f"{name}: ditulis")
+        except NotAllowed as exc:
+            st.text(f"{name}: {exc}")
+
+
+def test_a_write_without_an_analyst_signed_in_is_refused_and_stores_nothing(demo_app):
+    from access.gate import NOT_ALLOWED
+
+    before = (demo_app.frame("SELECT COUNT(*) AS n FROM complaints")["n"][0],
+              demo_app.frame("SELECT COUNT(*) AS n FROM sources")["n"][0],
+              demo_app.frame("SELECT COUNT(*) AS n FROM opd_aliases")["n"][0])
+    at = AppTest.from_function(_write_without_an_analyst, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.text] == [f"upload: {NOT_ALLOWED}", f"alias: {NOT_ALLOWED}"]
+    after = (demo_app.frame("SELECT COUNT(*) AS n FROM complaints")["n"][0],
+             demo_app.frame("SELECT COUNT(*) AS n FROM sources")["n"][0],
+             demo_app.frame("SELECT COUNT(*) AS n FROM opd_aliases")["n"][0])
+    assert after == before
+
+
+def test_an_analyst_demoted_while_on_the_data_page_can_no_longer_reach_it(real_app):
+    at = _page(_sign_in(_run(), "admin"), "data")
+    assert [t.value for t in at.title] == ["Data"]
+    accounts.set_role(real_app, "admin", "pimpinan", actor="cli")
+    at.run()
+    assert "Data" not in [t.value for t in at.title]
+    assert not at.get("file_uploader")
+
+
+# --- nothing an OPD viewer gets is computed from other OPDs (issue 14) ----------------------
+def _scoped(**slices) -> Filters:  # noqa: ANN003
+    return Filters(date(2026, 1, 1), UNTIL, datetime(2026, 11, 21, 12, tzinfo=UTC), scope=Scope(opd=OWN_OPD),
+                   **slices)
+
+
+def test_an_opd_viewers_total_is_its_own_row_under_any_slicer(real_app):
+    from metrics.kpi import opd_table
+
+    kecamatan = real_app.frame(
+        "SELECT kecamatan FROM complaints WHERE opd = :o AND kecamatan IS NOT NULL LIMIT 1", {"o": OWN_OPD}
+    )["kecamatan"][0]
+    assert opd_table(real_app, _scoped(), real_app.settings).attrs["ranked_count"] >= 2  # "7 dari 23"
+    for filters in (_scoped(), _scoped(categories=(SCRIPT,)), _scoped(kecamatan=(kecamatan,))):
+        table = opd_table(real_app, filters, real_app.settings).set_index("opd")
+        own, total = table.loc[OWN_OPD], table.loc["TOTAL"]
+        for column in ("received", "open", "overdue", "response_on_time_pct", "completion_pct"):
+            assert (pd.isna(own[column]) and pd.isna(total[column])) or own[column] == total[column], column
+
+
+def test_an_opd_viewers_scorecard_download_holds_only_its_own_figures(real_app):
+    import openpyxl
+
+    from ui.presentation import scorecard_xlsx
+
+    filters = _scoped(categories=(SCRIPT,))
+    book = openpyxl.load_workbook(io.BytesIO(scorecard_xlsx(real_app, real_app.settings, filters)))
+    cells = [str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    own = real_app.frame("SELECT COUNT(*) AS n FROM complaints WHERE opd = :o", {"o": OWN_OPD})["n"][0]
+    everyone = real_app.frame("SELECT COUNT(*) AS n FROM complaints")["n"][0]
+    assert own < everyone
+    assert "awaiting_verification" not in cells and "verified_on_time_pct" not in cells
+    others = set(real_app.frame("SELECT DISTINCT opd FROM complaints WHERE opd IS NOT NULL")["opd"]) - {OWN_OPD}
+    assert not [o for o in others if any(o in c for c in cells)]
+
+
+def test_an_opd_viewer_is_offered_only_the_filter_values_of_its_own_complaints(real_app):
+    at = _sign_in(_run(), "pupr")
+    _assert_clean(at)
+    own = real_app.frame("SELECT DISTINCT category, kecamatan, channel FROM complaints WHERE opd = :o", {"o": OWN_OPD})
+    assert list(at.multiselect(key="flt_categories").options) == [SCRIPT]
+    assert set(at.multiselect(key="flt_kecamatan").options) == set(own["kecamatan"].dropna())
+    shown_channels = {o.lower().replace(" ", "_") for o in at.multiselect(key="flt_channels").options}
+    assert shown_channels <= set(own["channel"].dropna())
+
+
+def test_an_opd_viewer_sees_its_rank_as_rank_of_count_and_no_region_figure(real_app):
+    at = _page(_sign_in(_run(), "pupr"), "peringkat")
+    _assert_clean(at)
+    captions = [c.value for c in at.caption]
+    assert any(re.fullmatch(r"Peringkat \d+ dari \d+ OPD pada periode ini\.", c) for c in captions), captions
+    assert not any("Seluruh wilayah" in c for c in captions)

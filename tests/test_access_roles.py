@@ -16,7 +16,7 @@ from metrics.filters import Scope
 LEADER = Viewer("bupati", "pimpinan")
 ANALYST = Viewer("admin", "analis")
 OPD_USER = Viewer("budi", "opd", opd="Dinas PUPR")
-DEMO = Viewer("demo", "analis", demo_open=True)
+DEMO = Viewer("demo", "analis", demo_open=True)  # even an analyst-role demo viewer is read-only
 
 
 def test_leaders_see_every_reading_page_but_not_data_accounts_or_audit():
@@ -31,9 +31,9 @@ def test_opd_users_see_only_their_summary_ranking_detail_and_overdue_list():
     assert allowed_pages(OPD_USER) == {"ringkasan", "peringkat", "detail_opd", "terlambat", "topik"}
 
 
-def test_open_demo_has_no_accounts_or_audit_page():
-    assert allowed_pages(DEMO) == set(PAGE_KEYS) - {"akun", "audit"}
-    assert not DEMO.can("accounts") and not DEMO.can("audit") and DEMO.can("data")
+def test_open_demo_is_read_only_no_data_accounts_or_audit_page():
+    assert allowed_pages(DEMO) == set(PAGE_KEYS) - {"data", "akun", "audit"}
+    assert not DEMO.can("accounts") and not DEMO.can("audit") and not DEMO.can("data")
 
 
 @pytest.mark.parametrize(

@@ -189,12 +189,15 @@ def backlog_complaints(filters: Filters, **options: Any) -> pd.DataFrame:
 
 # --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _options(_store: Store, db: str, version: str, scope_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def _options(
+    _store: Store, db: str, version: str, scope_regions: tuple[str, ...] = (), scope_opd: str | None = None
+) -> dict[str, list[str]]:
     from metrics.columnar import distinct_labels
 
-    # A region-limited viewer is offered only the values of its own regions.
+    # A region-limited viewer is offered only the values of its own regions, an OPD viewer only
+    # the values its own OPD's complaints hold (never a label only other OPDs' data has).
     result: dict[str, list[str]] = {
-        name: distinct_labels(_store, column, scope_regions)
+        name: distinct_labels(_store, column, scope_regions, scope_opd)
         for name, column in (("opds", "opd"), ("categories", "category"), ("kecamatan", "kecamatan"),
                              ("channels", "channel"))
     }
@@ -202,17 +205,20 @@ def _options(_store: Store, db: str, version: str, scope_regions: tuple[str, ...
     regions = regions[regions["complaints"] > 0]
     if scope_regions:
         regions = regions[regions["code"].isin(scope_regions)]
+    if scope_opd is not None:
+        regions = regions[regions["code"].isin(distinct_labels(_store, "region_code", scope_regions, scope_opd))]
     result["region_codes"] = [str(v) for v in regions["code"]]
     result["region_names"] = [str(v) for v in regions["name"]]
     return result
 
 
-def filter_options(scope_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def filter_options(scope_regions: tuple[str, ...] = (), scope_opd: str | None = None) -> dict[str, list[str]]:
     """The values each slicer offers (OPD, category, kecamatan, channel) present in the store,
     plus `region_codes` and the matching `region_names` of the regions holding complaints;
-    with `scope_regions`, only what those regions hold."""
+    with `scope_regions` / `scope_opd` (the viewer's Scope), only what those regions / that
+    OPD's complaints hold."""
     target = store()
-    return _options(target, target.settings.db_url, target.data_version(), tuple(scope_regions))
+    return _options(target, target.settings.db_url, target.data_version(), tuple(scope_regions), scope_opd)
 
 
 def region_count(scope_regions: tuple[str, ...] = ()) -> int:
@@ -254,10 +260,24 @@ def quarantine_count() -> int:
 
 
 def import_upload(fileobj: Any, filename: str, fmt: str, source: str | None) -> Any:
-    """Run the same importer as `python -m data_sources import` on an uploaded file."""
+    """Run the same importer as `python -m data_sources import` on an uploaded file.
+
+    Only for an active analyst signed in now (access.gate.require_writer raises NotAllowed)."""
+    from access.gate import require_writer
     from data_sources.importer import import_file
 
-    return import_file(store(), fileobj, fmt=fmt, source=source or None, filename=filename)
+    target = store()
+    require_writer(target)
+    return import_file(target, fileobj, fmt=fmt, source=source or None, filename=filename)
+
+
+def add_alias(alias: str, opd_name: str) -> int:
+    """Map a spelling to a reference OPD (Store.add_alias), for an active analyst signed in now."""
+    from access.gate import require_writer
+
+    target = store()
+    require_writer(target)
+    return target.add_alias(alias, opd_name)
 
 
 def alias_table() -> pd.DataFrame:

@@ -502,33 +502,23 @@ def show(store: Any, settings: Settings, filters: Filters, exit_page: Any = None
 
 
 # --- exports: PDF briefing, WhatsApp summary, Excel scorecard ----------------------------------
-def _audit(store: Any, username: str | None, detail: str) -> None:
-    try:
-        from access import audit
-    except ImportError:  # access/ is optional in a minimal install
-        return
-    audit.record(store, username, "export", detail)
-
-
 def briefing_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh PDF briefing" button: the PDF is built only when clicked, and audited."""
+    """The "Unduh PDF briefing" button: the PDF is built only when clicked, for the viewer valid
+    then (ui.downloads), and audited."""
+    from ui import downloads
 
-    def build() -> bytes:
-        try:
-            data = render_pdf(collect(store, filters, settings), settings)
-        except Exception:  # noqa: BLE001 - logged; the user gets no traceback
-            log.exception("briefing PDF failed")
-            raise
-        _audit(store, username, f"briefing PDF {filters.date_from} s.d. {filters.date_to}")
-        return data
+    def build(scoped: Filters, _viewer: Any) -> bytes:
+        return render_pdf(collect(store, scoped, settings), settings)
 
     st.download_button(
         "Unduh PDF briefing",
-        data=build,
+        data=downloads.for_viewer_now(
+            store, settings, filters, build, f"briefing PDF {filters.date_from} s.d. {filters.date_to}"
+        ),
         file_name=file_name(filters, settings.region_name),
         mime="application/pdf",
         icon=":material/picture_as_pdf:",
-        on_click="ignore",
+        on_click="rerun",  # a refused click then lands on the gate, which says why in Indonesian
         key="dl_briefing_pdf",
     )
 
@@ -552,26 +542,29 @@ def scorecard_xlsx(store: Any, settings: Settings, filters: Filters) -> bytes:
     from metrics.kpi import admin_figures, opd_table
 
     table = opd_table(store, filters, settings)
-    admin = admin_figures(store, filters, settings)
+    # The admin figures span every OPD's complaints: not for an OPD viewer.
+    admin = admin_figures(store, filters, settings) if filters.scope.opd is None else None
     buffer = io.BytesIO()
     write_report(table, "xlsx", buffer, filters, settings, admin=admin)
     return buffer.getvalue()
 
 
 def scorecard_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh scorecard Excel" button of the ranking page: built when clicked, and audited."""
+    """The "Unduh scorecard Excel" button of the ranking page: built when clicked, for the viewer
+    valid then (ui.downloads), and audited."""
+    from ui import downloads
 
-    def build() -> bytes:
-        data = scorecard_xlsx(store, settings, filters)
-        _audit(store, username, f"scorecard Excel {filters.date_from} s.d. {filters.date_to}")
-        return data
+    def build(scoped: Filters, _viewer: Any) -> bytes:
+        return scorecard_xlsx(store, settings, scoped)
 
     st.download_button(
         "Unduh scorecard Excel",
-        data=build,
+        data=downloads.for_viewer_now(
+            store, settings, filters, build, f"scorecard Excel {filters.date_from} s.d. {filters.date_to}"
+        ),
         file_name=file_name(filters, settings.region_name, "xlsx").replace("briefing-", "scorecard-"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",
-        on_click="ignore",
+        on_click="rerun",  # a refused click then lands on the gate, which says why in Indonesian
         key="dl_scorecard_xlsx",
     )

@@ -92,6 +92,14 @@ def total_row(table: pd.DataFrame) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
+def place_text(rank: object, table: pd.DataFrame) -> str:
+    """"peringkat 7 dari 23": an OPD's rank and how many are ranked, no other OPD's figure."""
+    if fmt.is_empty(rank):
+        return "belum diberi peringkat"
+    count = table.attrs.get("ranked_count")
+    return f"peringkat {fmt.number(rank)}" + (f" dari {fmt.number(count)}" if count else "")
+
+
 def split_ranked(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked OPDs by rank, OPDs below min_volume or without score: "data belum cukup")."""
     rows = opd_rows(table)

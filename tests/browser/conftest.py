@@ -69,8 +69,8 @@ def browser_db(tmp_path_factory) -> str:
 
 
 @contextmanager
-def running_dashboard(db_url: str, workdir: Path) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free port against `db_url`; yields the base URL."""
+def running_dashboard(db_url: str, workdir: Path, script: str = "dashboard.py") -> Iterator[str]:
+    """`streamlit run dashboard.py` (or `script`) on a free port against `db_url`; yields the base URL."""
     port = _free_port()
     secrets = workdir / "none.toml"
     secrets.write_text("")
@@ -78,7 +78,7 @@ def running_dashboard(db_url: str, workdir: Path) -> Iterator[str]:
     log_path = workdir / "streamlit.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ PAGES = {
     "detail_opd": "Detail OPD",  # opened with an OPD, see EXTRA_QUERY
     "terlambat": "Aduan Terlambat",
     "tren": "Tren",
-    "data": "Data",
+    # "data" is for a signed-in analyst only; the open demo (this server) has no Data page.
 }
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 QUERY = "?periode=bulan_lalu"
