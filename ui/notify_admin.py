@@ -72,6 +72,14 @@ def _contact_form(viewer: gate.Viewer) -> None:
         email = st.text_input("Email", value=current.email or "")
         save = st.form_submit_button("Simpan kontak", type="primary")
         remove = st.form_submit_button("Hapus kontak", disabled=opd not in existing)
+    if not (save or remove):
+        return
+    try:
+        # Re-checked in the store right before writing (a stale page, a disabled analyst).
+        viewer = gate.require_writer(target)
+    except gate.NotAllowed as exc:
+        st.error(escape_markdown(str(exc)))
+        return
     try:
         if save:
             saved = contact_store.set_contact(target, opd, name=name, role=role, whatsapp=whatsapp,
