@@ -86,7 +86,7 @@ try:
         st.sidebar.caption(viewer.label)
     gate.sign_out_button(store)
 
-    if store.has_complaints() and store.only_demo_data():
+    if store.has_demo_data():  # any demo complaint counted: every page says "Data contoh"
         components.demo_banner()
 except Exception as exc:  # noqa: BLE001 - only database failures are handled here
     if not data.is_database_error(exc):
