@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, components, data, page, presentation, registry, views
+from ui import charts, components, data, page, registry, scorecard_download, views
 from ui import filters as ui_filters
 from ui import format as fmt
 
@@ -94,4 +94,4 @@ else:
     st.dataframe(views.scorecard(unranked.drop(columns=["rank", "grade", "score"])), hide_index=True,
                  key="peringkat_unranked")
 
-presentation.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
+scorecard_download.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)

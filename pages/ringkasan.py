@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ui import charts, components, data, page, presentation, registry, views
+from ui import briefing_download, charts, components, data, page, registry, summary_block, views
 from ui import filters as ui_filters
 from ui import format as fmt
 
@@ -57,6 +57,6 @@ else:
 
 if filters.scope.opd is None:  # the briefing ranks every OPD: for leaders and analysts
     st.subheader("Briefing pimpinan")
-    presentation.briefing_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
-    presentation.summary_block(data.store(), ctx.settings, filters, table=table, comparison=compare,
+    briefing_download.briefing_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
+    summary_block.summary_block(data.store(), ctx.settings, filters, table=table, comparison=compare,
                                admin=data.admin_figures(filters))

@@ -1,4 +1,4 @@
-"""Briefings on screen: the projector slides, keyboard/remote navigation, and the export buttons.
+"""The projector slides of the Presentasi page, with keyboard/remote navigation.
 
 The slides are sized with viewport units so they fill a 1920x1080 projector and stay readable
 from the back of a room: white on a dark navy, signal colours brightened for a washed-out
@@ -11,8 +11,6 @@ Complaint texts are never shown here: only tracking ids, OPD, category, kecamata
 from __future__ import annotations
 
 import html
-import io
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +26,9 @@ from metrics.briefing import (
     HEADLINE_LABELS,
     BriefingFigures,
     collect,
-    file_name,
     freshness_text,
-    render_pdf,
-    summary_figures,
 )
 from metrics.filters import Filters
-from metrics.summary import summary_text
-
-log = logging.getLogger(__name__)
 
 RANKING_ROWS_PER_SLIDE = 10
 OVERDUE_ON_SLIDE = 10
@@ -499,79 +491,3 @@ def show(store: Any, settings: Settings, filters: Filters, exit_page: Any = None
         st.caption("← → / PageUp PageDown untuk berpindah slide")
         if exit_page is not None:
             st.page_link(exit_page, label="Keluar dari presentasi", icon=":material/close:")
-
-
-# --- exports: PDF briefing, WhatsApp summary, Excel scorecard ----------------------------------
-def _audit(store: Any, username: str | None, detail: str) -> None:
-    try:
-        from access import audit
-    except ImportError:  # access/ is optional in a minimal install
-        return
-    audit.record(store, username, "export", detail)
-
-
-def briefing_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh PDF briefing" button: the PDF is built only when clicked, and audited."""
-
-    def build() -> bytes:
-        try:
-            data = render_pdf(collect(store, filters, settings), settings)
-        except Exception:  # noqa: BLE001 - logged; the user gets no traceback
-            log.exception("briefing PDF failed")
-            raise
-        _audit(store, username, f"briefing PDF {filters.date_from} s.d. {filters.date_to}")
-        return data
-
-    st.download_button(
-        "Unduh PDF briefing",
-        data=build,
-        file_name=file_name(filters, settings.region_name),
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        on_click="ignore",
-        key="dl_briefing_pdf",
-    )
-
-
-def summary_block(
-    store: Any, settings: Settings, filters: Filters, *, table: pd.DataFrame | None = None,
-    comparison: pd.DataFrame | None = None, admin: dict[str, Any] | None = None,
-) -> None:
-    """The "Salin ringkasan" block: the WhatsApp text in st.code, whose copy button copies it.
-
-    `table`, `comparison` and `admin` are the page's own (cached) results for these filters, so
-    the text repeats the figures on the page without computing them again."""
-    fig = summary_figures(store, filters, settings, table=table, comparison=comparison, admin=admin)
-    st.markdown("**Salin ringkasan** untuk grup WhatsApp pimpinan")
-    st.code(summary_text(fig, settings.dashboard_url), language=None, wrap_lines=True)
-
-
-def scorecard_xlsx(store: Any, settings: Settings, filters: Filters) -> bytes:
-    """The report command's xlsx workbook (metrics.export.write_report) as bytes."""
-    from metrics.export import write_report
-    from metrics.kpi import admin_figures, opd_table
-
-    table = opd_table(store, filters, settings)
-    admin = admin_figures(store, filters, settings)
-    buffer = io.BytesIO()
-    write_report(table, "xlsx", buffer, filters, settings, admin=admin)
-    return buffer.getvalue()
-
-
-def scorecard_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh scorecard Excel" button of the ranking page: built when clicked, and audited."""
-
-    def build() -> bytes:
-        data = scorecard_xlsx(store, settings, filters)
-        _audit(store, username, f"scorecard Excel {filters.date_from} s.d. {filters.date_to}")
-        return data
-
-    st.download_button(
-        "Unduh scorecard Excel",
-        data=build,
-        file_name=file_name(filters, settings.region_name, "xlsx").replace("briefing-", "scorecard-"),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:",
-        on_click="ignore",
-        key="dl_scorecard_xlsx",
-    )
