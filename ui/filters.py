@@ -20,6 +20,7 @@ from core.settings import Settings
 from metrics.filters import Filters, Scope
 
 PRESETS: dict[str, str] = {
+    "30_hari": "30 hari terakhir",
     "minggu_ini": "Minggu ini",
     "bulan_ini": "Bulan ini",
     "bulan_lalu": "Bulan lalu",
@@ -27,7 +28,11 @@ PRESETS: dict[str, str] = {
     "tahun_ini": "Tahun ini",
     "custom": "Pilih tanggal",
 }
-DEFAULT_PRESET = "bulan_ini"
+# The default never shows a sliver: 30 days ending today, whatever the day of the month, compared
+# with the 30 days before (judged as of 30 days earlier, so equally mature). A calendar month
+# would be a few days old on the 4th or a month stale on the 28th (README, "Periode bawaan").
+DEFAULT_PRESET = "30_hari"
+ROLLING_DAYS = 30
 
 # URL parameter names of the global filters (short, readable in a shared link).
 PARAM_PRESET = "periode"
@@ -78,6 +83,8 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 
     "3 bulan terakhir" is this month and the two before it, so monthly trends get whole months.
     """
+    if preset == "30_hari":
+        return today - timedelta(days=ROLLING_DAYS - 1), today
     if preset == "minggu_ini":
         return today - timedelta(days=today.weekday()), today
     if preset == "bulan_ini":
