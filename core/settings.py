@@ -48,6 +48,7 @@ class KpiSettings:
     grade_baik: float = 85.0  # score >= this: baik
     grade_cukup: float = 70.0  # score >= this: cukup, else perlu_perhatian
     accepted_min_rating: int = 3  # a rating below this makes a completion not accepted
+    due_soon_days: int = 1  # backlog `due_soon`: next deadline by the end of this many working days
 
     def completion_days_for(self, classification: str | None) -> int:
         table = dict(self.completion_days)
@@ -78,6 +79,97 @@ class KpiSettings:
 
 
 @dataclass(frozen=True)
+class EmailChannelSettings:
+    """`[notify.email]`: the SMTP server the morning messages go out through."""
+
+    host: str = ""  # empty: no e-mail is sent
+    port: int = 587
+    starttls: bool = True
+    username: str = ""  # empty: no login
+    password: str = field(default="", repr=False)
+    sender: str = ""
+    timeout_seconds: float = 20.0  # connect and every reply of the server
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.sender)
+
+
+@dataclass(frozen=True)
+class WebhookChannelSettings:
+    """`[notify.webhook]`: a WhatsApp gateway (or any HTTP endpoint) taking a JSON POST."""
+
+    url: str = ""  # empty: no WhatsApp message is sent
+    token: str = field(default="", repr=False)
+    token_header: str = "Authorization"
+    token_prefix: str = "Bearer "
+    to_field: str = "to"  # JSON body: {to_field: recipient, text_field: message}
+    text_field: str = "text"
+    timeout_seconds: float = 20.0  # connect and read timeout of every call
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
+class NotifyLeader:
+    """One `[[notify.leaders]]` entry: a leader who gets the region's morning message."""
+
+    name: str
+    email: str = ""
+    whatsapp: str = ""  # sent through the webhook
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """`[notify]`: the morning messages of `python -m metrics notify` (DATA.md "Morning messages")."""
+
+    dashboard_url: str = ""  # the link in every message; empty: no link
+    send_on_holidays: bool = False  # on a non-working day (core/calendar.py) nothing is sent
+    top_opds: int = 5  # the leader's message names this many OPDs with the most overdue
+    max_listed: int = 30  # an OPD's message lists at most this many complaints per list
+    max_retries: int = 2  # retries of one send after a timeout or a 5xx, within one run
+    backoff_seconds: float = 2.0  # first wait before a retry; doubles on each
+    max_backoff_seconds: float = 30.0
+    stale_claim_minutes: float = 30.0  # a message left "sending" by a killed run is retried after this
+    email: EmailChannelSettings = field(default_factory=EmailChannelSettings)
+    webhook: WebhookChannelSettings = field(default_factory=WebhookChannelSettings)
+    leaders: tuple[NotifyLeader, ...] = ()
+
+
+def notify_settings(raw: dict[str, Any]) -> NotifySettings:
+    """The `[notify]` table of secrets.toml as NotifySettings (unknown keys ignored)."""
+    kwargs: dict[str, Any] = {}
+    casts = {"dashboard_url": str, "send_on_holidays": bool, "top_opds": int, "max_listed": int,
+             "max_retries": int, "backoff_seconds": float, "max_backoff_seconds": float,
+             "stale_claim_minutes": float}
+    for name, cast in casts.items():
+        if name in raw:
+            kwargs[name] = cast(raw[name])
+
+    def channel(cls: type, table: Any) -> Any:
+        table = table if isinstance(table, dict) else {}
+        known = {f for f in cls.__dataclass_fields__}
+        values = {}
+        for key, value in table.items():
+            if key in known:
+                default = getattr(cls(), key)
+                values[key] = type(default)(value) if not isinstance(default, str) else str(value)
+        return cls(**values)
+
+    kwargs["email"] = channel(EmailChannelSettings, raw.get("email"))
+    kwargs["webhook"] = channel(WebhookChannelSettings, raw.get("webhook"))
+    leaders = raw.get("leaders", [])
+    kwargs["leaders"] = tuple(
+        NotifyLeader(name=str(entry.get("name", "") or "Pimpinan"), email=str(entry.get("email", "") or ""),
+                     whatsapp=str(entry.get("whatsapp", "") or ""))
+        for entry in (leaders if isinstance(leaders, list) else []) if isinstance(entry, dict)
+    )
+    return NotifySettings(**kwargs)
+
+
+@dataclass(frozen=True)
 class Settings:
     db_url: str = ""
     region_code: str = "63.07"  # kode wilayah (Kemendagri) of the default region
@@ -94,6 +186,7 @@ class Settings:
     cache_ttl_seconds: int = 300
     auth_email_roles: tuple[tuple[str, str, str], ...] = ()  # (email, role, opd) for SSO
     sources: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # [sources.NAME] tables
+    notify: NotifySettings = field(default_factory=NotifySettings)  # [notify]: morning messages
 
     @property
     def is_sqlite(self) -> bool:
@@ -153,7 +246,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
     kpi_kwargs: dict[str, Any] = {}
     for name in (
         "timezone", "verification_days", "response_days", "min_volume", "grade_baik",
-        "grade_cukup", "accepted_min_rating",
+        "grade_cukup", "accepted_min_rating", "due_soon_days",
     ):
         if name in kpi_raw:
             kpi_kwargs[name] = kpi_raw[name]
@@ -198,6 +291,7 @@ def load_settings(secrets_path: Path | None = None, db_url: str | None = None) -
         kpi=kpi,
         auth_email_roles=auth_roles,
         sources=tuple((name, _freeze(cfg)) for name, cfg in secrets.get("sources", {}).items()),
+        notify=notify_settings(secrets.get("notify", {})),
         **kwargs,
     )
 

@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("alias")
     q.add_argument("opd")
     q.add_argument("--db", help="database URL")
+    q = opd_sub.add_parser("contact", help="the person to call for an OPD (morning messages)")
+    q.add_argument("opd", help="OPD name (reference name or a known spelling)")
+    q.add_argument("--name", help="the contact's name")
+    q.add_argument("--role", help="the contact's role, e.g. Kepala Dinas, admin LAPOR!")
+    q.add_argument("--whatsapp", help="WhatsApp number: 08..., +62... or 62...; '' clears it")
+    q.add_argument("--email", help="e-mail address; '' clears it")
+    q.add_argument("--remove", action="store_true", help="remove the OPD's contact")
+    q.add_argument("--db", help="database URL")
     return parser
 
 

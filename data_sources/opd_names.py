@@ -18,6 +18,7 @@ from sqlalchemy import select
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from data_sources import schema  # noqa: E402
+from data_sources.contacts import print_contacts, run_contact_cli  # noqa: E402
 from data_sources.store import Store, alias_key  # noqa: E402
 
 
@@ -78,11 +79,14 @@ def run_opd_cli(args: argparse.Namespace) -> int:
             table = list_opds(store)
             if table.empty:
                 print("Belum ada OPD rujukan. Tambahkan dengan: python -m data_sources opd add NAMA")
-                return 0
-            print("opd\tsingkatan\tpengaduan\talias")
-            for row in table.itertuples(index=False):
-                print(f"{_clean(row.name)}\t{_clean(row.short_name)}\t{row.complaints}\t{_clean(row.aliases)}")
+            else:
+                print("opd\tsingkatan\tpengaduan\talias")
+                for row in table.itertuples(index=False):
+                    print(f"{_clean(row.name)}\t{_clean(row.short_name)}\t{row.complaints}\t{_clean(row.aliases)}")
+            print_contacts(store)
             return 0
+        if command == "contact":
+            return run_contact_cli(store, args)
         if command == "unmapped":
             table = store.unmapped_opds()
             if table.empty:

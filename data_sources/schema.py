@@ -232,3 +232,41 @@ audit_log = Table(
     Column("detail", Text),
     Column("ok", Boolean, nullable=False, default=True),
 )
+
+# --- morning messages (migration 0005) ---------------------------------------------------------
+opd_contacts = Table(
+    "opd_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("opd", String(200), nullable=False, unique=True),  # canonical OPD name
+    Column("name", String(200)),  # the person to call: the OPD's head or LAPOR! liaison officer
+    Column("role", String(200)),
+    Column("whatsapp", String(20)),  # digits only, 62...
+    Column("email", String(254)),
+    Column("updated_at", Instant, nullable=False),
+    Column("updated_by", String(100)),
+)
+
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("day", Date, nullable=False),  # the local day the message belongs to
+    Column("channel", String(20), nullable=False),  # email, webhook
+    Column("recipient", String(254), nullable=False),  # an address or a 62... number
+    # Which message: "leader", or the OPD a contact hears about (one person may serve two OPDs).
+    Column("topic", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # leader, opd
+    Column("recipient_name", String(200)),
+    Column("status", String(10), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("content_hash", String(64), nullable=False),  # sha256 of the text last composed
+    Column("claim_token", String(40)),  # the run that holds the row while sending
+    Column("created_at", Instant, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    Column("claimed_at", Instant),
+    Column("sent_at", Instant),
+    UniqueConstraint("recipient", "channel", "day", "topic"),
+    Index("ix_notify_outbox_day_status", "day", "status"),
+)

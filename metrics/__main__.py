@@ -115,15 +115,15 @@ def _audit_export(store, what: str, output: str | None) -> None:  # noqa: ANN001
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from metrics.export import write_report
-    from metrics.kpi import admin_figures, opd_table
+    from metrics.export import report_table, write_report
+    from metrics.kpi import admin_figures
 
     if args.format == "xlsx" and not args.output:
         raise CliError("--format xlsx needs --output FILE.xlsx")
     store, settings = _open_store(args.db)
     try:
         filters = _filters(args, settings.kpi.timezone)
-        table = opd_table(store, filters, settings)
+        table = report_table(store, filters, settings)
         admin = admin_figures(store, filters, settings) if args.format == "xlsx" else None
         try:
             write_report(table, args.format, args.output, filters, settings, admin=admin)

@@ -16,9 +16,10 @@ from typing import IO, Any
 
 import pandas as pd
 
-from core.settings import Settings
+from core.settings import KpiSettings, Settings
+from metrics.backlog import BACKLOG_COLUMNS, backlog_counts
 from metrics.filters import Filters
-from metrics.kpi import COUNT_COLUMNS, KPI_COLUMNS, TOTAL
+from metrics.kpi import COUNT_COLUMNS, KPI_COLUMNS, SQL_COUNTS, TOTAL, derive_figures, opd_table
 
 FORMATS = ("csv", "json", "xlsx")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -63,6 +64,54 @@ def table_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def report_columns() -> list[str]:
+    """The report's columns (DATA.md): `opd`, KPI.md's per-OPD columns, then the backlog's."""
+    return ["opd", *KPI_COLUMNS, *BACKLOG_COLUMNS]
+
+
+def _empty_cohort_rows(names: list[str], kpi: KpiSettings) -> pd.DataFrame:
+    """KPI.md's figures of OPDs with no complaint in the cohort: counts 0, the rest empty."""
+    zeros = pd.DataFrame({"opd": pd.Series(names, dtype=object)})
+    for name in SQL_COUNTS:
+        zeros[name] = pd.Series([0] * len(names), dtype="int64")
+    rows = derive_figures(zeros, kpi)
+    for name in KPI_COLUMNS:
+        if name not in rows.columns:
+            rows[name] = 0 if name in COUNT_COLUMNS else None
+    rows["rank"] = pd.array([pd.NA] * len(names), dtype="Int64")
+    return rows[["opd", *KPI_COLUMNS]]
+
+
+def report_table(store: Any, filters: Filters, settings: Settings | None = None) -> pd.DataFrame:
+    """The report command's table: `metrics.kpi.opd_table` with the backlog columns appended.
+
+    One row per OPD with a complaint in the period's cohort or in the backlog (KPI.md "The
+    backlog"): an OPD whose only complaints are old and still late has `received` 0 and KPI.md's
+    empty figures. Ranked OPDs first by rank, then the unranked by name, then TOTAL, whose
+    backlog columns are `backlog_counts`' TOTAL.
+    """
+    settings = settings or store.settings
+    table = opd_table(store, filters, settings)
+    backlog = backlog_counts(store, filters, settings)
+    body, total = table.iloc[:-1], table.iloc[[-1]]
+    known = set(body["opd"])
+    missing = [name for name in backlog["opd"].iloc[:-1] if name not in known]
+    if missing:
+        extra = _empty_cohort_rows(missing, settings.kpi)
+        ranked = body[body["rank"].notna()]
+        unranked = pd.concat([body[body["rank"].isna()], extra], ignore_index=True)
+        unranked = unranked.sort_values("opd", kind="mergesort")
+        body = pd.concat([ranked, unranked], ignore_index=True)
+    out = pd.concat([body, total], ignore_index=True)
+    figures = backlog.set_index("opd")
+    for name in BACKLOG_COLUMNS:
+        out[name] = out["opd"].map(figures[name]).fillna(0).astype("int64")
+    for name in COUNT_COLUMNS:
+        out[name] = out[name].astype("int64")
+    out["rank"] = out["rank"].astype("Int64")
+    return out[report_columns()]
+
+
 def _csv_text(table: pd.DataFrame) -> str:
     safe = table.copy()
     for name in safe.columns:
@@ -95,7 +144,8 @@ def write_report(
     settings: Settings,
     admin: dict[str, Any] | None = None,
 ) -> None:
-    """Write the KPI table (`opd` + KPI_COLUMNS) as csv/json (to `output`, stdout if None) or xlsx.
+    """Write the report table (`report_table`, or a bare `opd_table`) as csv/json (to `output`,
+    stdout if None) or xlsx.
 
     `output` is a path or an open file (text for csv/json, binary for xlsx).
     """
@@ -115,7 +165,7 @@ def write_report(
 def _number_format(column: str) -> str | None:
     if column.endswith("_pct"):
         return PERCENT_FORMAT
-    if column in COUNT_COLUMNS or column == "rank":
+    if column in COUNT_COLUMNS or column in BACKLOG_COLUMNS or column == "rank":
         return COUNT_FORMAT
     if column == "median_response_hours":
         return HOURS_FORMAT
@@ -141,7 +191,7 @@ def write_workbook(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Laporan KPI"
-    columns = ["opd", *KPI_COLUMNS]
+    columns = [name for name in report_columns() if name in table.columns]
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     thin = Side(style="thin", color="BFBFBF")

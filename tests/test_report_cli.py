@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 from test_kpi_reference import load, wita
 
 from metrics.__main__ import main, parse_instant
+from metrics.backlog import BACKLOG_COLUMNS, backlog_counts
 from metrics.export import neutralise_cell
 from metrics.filters import Filters
 from metrics.kpi import KPI_COLUMNS, opd_table
 
-HEADER = ["opd", *KPI_COLUMNS]
+HEADER = ["opd", *KPI_COLUMNS, *BACKLOG_COLUMNS]
 ARGS = ["report", "--from", "2025-12-01", "--to", "2025-12-31", "--as-of", "2026-01-31T12:00:00+08:00"]
 
 
@@ -181,3 +182,74 @@ def test_report_command_runs_as_a_module(db):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == ",".join(HEADER)
     assert result.stdout.splitlines()[-1].startswith("TOTAL,8,")
+
+
+# --- the backlog columns (KPI.md "The backlog") ------------------------------------------------
+def _add_old_late_complaint(db: str, opd: str = "Dinas Kesehatan") -> None:
+    store = make_store(db)
+    load(store, [{
+        "tracking_id": "OLD-1", "opd": opd, "status": "menunggu_tindak_lanjut",
+        "submitted_at": wita("2025-06-02T09:00:00"), "disposed_at": wita("2025-06-03T09:00:00"),
+    }], source="older")
+    store.dispose()
+
+
+def test_report_ends_with_the_backlog_columns_in_csv_json_and_xlsx(db, capsys, tmp_path):
+    _, out, _ = run([*ARGS, "--db", db], capsys)
+    assert next(csv.reader(io.StringIO(out)))[-3:] == BACKLOG_COLUMNS
+    run([*ARGS, "--db", db, "--format", "json", "--output", str(tmp_path / "r.json")], capsys)
+    assert list(json.loads((tmp_path / "r.json").read_text())[0])[-3:] == BACKLOG_COLUMNS
+    run([*ARGS, "--db", db, "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")], capsys)
+    sheet = load_workbook(tmp_path / "r.xlsx").worksheets[0]
+    assert [c.value for c in sheet[1]][-3:] == BACKLOG_COLUMNS
+    assert sheet[sheet.max_row][len(HEADER) - 1].number_format == "#,##0"
+
+
+def test_report_backlog_columns_equal_backlog_counts(db, capsys):
+    _add_old_late_complaint(db)
+    _, out, _ = run([*ARGS, "--db", db], capsys)
+    rows = {r["opd"]: r for r in csv.DictReader(io.StringIO(out))}
+    store = make_store(db)
+    try:
+        as_of = parse_instant("2026-01-31T12:00:00+08:00", "Asia/Makassar")
+        counts = backlog_counts(store, Filters(date(2025, 12, 1), date(2025, 12, 31), as_of))
+    finally:
+        store.dispose()
+    for expected in counts.to_dict("records"):
+        row = rows[neutralise_cell(expected["opd"])]
+        assert [int(row[c]) for c in BACKLOG_COLUMNS] == [expected[c] for c in BACKLOG_COLUMNS]
+    assert [int(rows["TOTAL"][c]) for c in BACKLOG_COLUMNS] == [4, 4, 0]
+    assert rows["Dinas PUPR"]["backlog_open"] == "0"  # all five closed
+
+
+def test_report_lists_an_opd_whose_only_complaints_are_old_and_late_with_received_0(db, capsys):
+    _add_old_late_complaint(db)
+    _, out, _ = run([*ARGS, "--db", db], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["opd"] for r in rows] == [
+        "Dinas PUPR", "'=HYPERLINK(\"x\")", "Dinas Kesehatan", "Dinas Sosial", "TOTAL",
+    ]
+    old = rows[2]
+    assert old["received"] == "0" and old["open"] == "0" and old["overdue"] == "0"
+    for empty in ("response_on_time_pct", "completion_pct", "accuracy_pct", "median_response_hours",
+                  "mean_rating", "redisposed_pct", "score", "rank", "grade"):
+        assert old[empty] == "", empty
+    assert (old["backlog_open"], old["backlog_overdue"]) == ("1", "1")
+    assert rows[-1]["received"] == "8"  # the period's TOTAL is untouched by the old complaint
+
+
+def test_report_for_an_opd_viewer_shows_its_backlog_only_row(db):
+    from metrics.export import report_table
+    from metrics.filters import Scope
+
+    _add_old_late_complaint(db)
+    store = make_store(db)
+    try:
+        as_of = parse_instant("2026-01-31T12:00:00+08:00", "Asia/Makassar")
+        filters = Filters(date(2025, 12, 1), date(2025, 12, 31), as_of,
+                          scope=Scope(opd="Dinas Kesehatan"))
+        table = report_table(store, filters)
+    finally:
+        store.dispose()
+    assert table["opd"].tolist() == ["Dinas Kesehatan", "TOTAL"]
+    assert table.iloc[-1]["backlog_open"] == 1

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from core.settings import Settings, default_db_url, load_settings
 from data_sources import schema
 from data_sources.store import Store
+from metrics import backlog as metrics_backlog
 from metrics import complaints as metrics_complaints
 from metrics import kpi as metrics_kpi
 from metrics import trends as metrics_trends
@@ -174,6 +175,16 @@ def overdue_complaints(filters: Filters, opd: str | None = None, limit: int | No
 
 def open_complaints(filters: Filters, opd: str | None = None, limit: int | None = None) -> pd.DataFrame:
     return _cached(metrics_complaints.open_complaints, filters, opd=opd, limit=limit)
+
+
+def backlog_counts(filters: Filters) -> pd.DataFrame:
+    """metrics.backlog.backlog_counts: what is open and late now, per OPD plus TOTAL (no period)."""
+    return _cached(metrics_backlog.backlog_counts, filters)
+
+
+def backlog_complaints(filters: Filters, **options: Any) -> pd.DataFrame:
+    """metrics.backlog.backlog_complaints: the overdue (kind="overdue") or due-soon complaints."""
+    return _cached(metrics_backlog.backlog_complaints, filters, **options)
 
 
 # --- filter options and analyst views (not figures: small, uncached or version-keyed) ------
