@@ -597,9 +597,13 @@ def opd_table(
     # Ranked OPDs by rank, then the unranked by name.
     table = table.assign(_unranked=table["rank"].isna(), _rank=table["rank"].fillna(0))
     table = table.sort_values(["_unranked", "_rank", "opd"], kind="mergesort")
+    ranked_count = int(table["rank"].notna().sum())
     if filters.scope.opd is not None:
         table = table[table["opd"] == filters.scope.opd]
-    return _finish(pd.concat([table, total], ignore_index=True))
+    result = _finish(pd.concat([table, total], ignore_index=True))
+    # "peringkat 7 dari 23" for an OPD viewer: how many were ranked, nothing of their figures.
+    result.attrs["ranked_count"] = ranked_count
+    return result
 
 
 REGION_COLUMNS: list[str] = ["region_code", "region_name"]

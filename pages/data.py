@@ -6,7 +6,15 @@ from access import audit
 from ui import data, page
 from ui import format as fmt
 
-FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "CSV/XLSX kanonik"}
+FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "Berkas CSV standar"}
+# Source kinds and run kinds as people say them (the machine names stay in the store).
+KIND_LABELS = {"canonical": "Berkas CSV standar", "lapor-export": "Ekspor SP4N-LAPOR!", "demo": "Data contoh",
+               "lapor-api": "API SP4N-LAPOR!", "open311": "Open311", "import": "Impor", "sync": "Sinkronisasi"}
+STATUS_LABELS = {"ok": "berhasil", "success": "berhasil", "failed": "gagal", "running": "berjalan", "partial": "sebagian"}
+
+
+def _word(value: object, labels: dict) -> str:
+    return "" if fmt.is_empty(value) else labels.get(str(value), fmt.plain_text(value))
 
 ctx = page.guard("data", "Data", needs_data=False)
 tz = ctx.settings.kpi.timezone
@@ -14,13 +22,19 @@ tz = ctx.settings.kpi.timezone
 st.subheader("Sumber data")
 sources = data.sources_overview()
 if sources.empty:
-    st.caption("Belum ada sumber. Unggah berkas di bawah atau jalankan `python -m data_sources import BERKAS`.")
+    st.caption("Belum ada sumber. Unggah berkas di bawah atau jalankan "
+               "`.venv/bin/python -m data_sources import BERKAS` di server.")
 else:
     st.dataframe(
         sources.assign(
             last_success_at=[fmt.moment(v, tz) for v in sources["last_success_at"]],
             finished_at=[fmt.moment(v, tz) for v in sources["finished_at"]],
-            is_demo=sources["is_demo"].map({True: "ya", False: ""}),
+            is_demo=sources["is_demo"].map({True: "ya", False: ""}).fillna(""),
+            name=[_word(v, KIND_LABELS) for v in sources["name"]],
+            kind=[_word(v, KIND_LABELS) for v in sources["kind"]],
+            run_kind=[_word(v, KIND_LABELS) for v in sources["run_kind"]],
+            status=[_word(v, STATUS_LABELS) for v in sources["status"]],
+            error=["" if fmt.is_empty(v) else fmt.plain_text(v) for v in sources["error"]],
         ).rename(columns={
             "name": "Sumber", "kind": "Jenis", "is_demo": "Demo", "last_success_at": "Terakhir berhasil",
             "run_kind": "Proses terakhir", "status": "Status", "finished_at": "Selesai",
@@ -42,13 +56,17 @@ if submitted and upload is not None:
             report = data.import_upload(upload, upload.name, layout, source.strip())
         except Exception as exc:  # noqa: BLE001 - the importer's messages are written for people
             audit.record(data.store(), ctx.viewer.username, "import", f"{upload.name}: gagal", ok=False)
-            st.error(f"Berkas tidak dapat diimpor: {exc}")
+            # The message may quote the file's own text (a header, its name): plain text only.
+            st.error("Berkas tidak dapat diimpor:")
+            st.text(f"{fmt.plain_text(upload.name)}: {fmt.plain_text(exc)}")
         else:
             audit.record(data.store(), ctx.viewer.username, "import",
                          f"{upload.name}: {report.rows_read} dibaca, {report.rows_stored} disimpan")
-            st.success(
-                f"{upload.name}: {fmt.number(report.rows_read)} baris dibaca, {fmt.number(report.rows_stored)} "
-                f"disimpan, {fmt.number(report.rows_quarantined)} dikarantina (sumber {report.source})."
+            st.success("Berkas diimpor.")
+            st.text(
+                f"{fmt.plain_text(upload.name)}: {fmt.number(report.rows_read)} baris dibaca, "
+                f"{fmt.number(report.rows_stored)} disimpan, {fmt.number(report.rows_quarantined)} dikarantina "
+                f"(sumber {_word(report.source, KIND_LABELS)})."
             )
             for message in report.messages:
                 st.text(message)
@@ -76,7 +94,7 @@ else:
         if st.form_submit_button("Petakan") and alias and target:
             changed = data.store().add_alias(alias, target)
             audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
-            st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
+            st.success(f"{fmt.number(changed)} aduan kini tercatat pada {page.escape_markdown(target)}.")
 
 st.subheader("Tabel alias OPD")
 aliases = data.alias_table()

@@ -112,3 +112,35 @@ def test_complaint_list_links_through_the_template_and_never_carries_reporter_co
     assert shown.loc[0, "Status"] == "Menunggu tindak lanjut"
     assert "Budi" not in shown.to_string()
     assert "Tautan" not in views.complaint_list(frame, "Asia/Makassar", "").columns
+
+
+def test_scorecard_download_has_indonesian_headers_and_grade_words_and_keeps_the_machine_sheet(tmp_path):
+    import io
+    from datetime import UTC, date, datetime
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from core.settings import Settings
+    from metrics.export import neutralise_cell, write_report
+    from metrics.filters import Filters
+
+    table = pd.DataFrame({
+        "opd": ["Dinas A", "＝cmd|' /C calc'!A0", "TOTAL"], "rank": pd.array([1, None, None], dtype="Int64"),
+        "grade": ["perlu_perhatian", "baik", "cukup"], "score": [60.0, 100.0, 75.0], "received": [20, 2, 22],
+    })
+    buffer = io.BytesIO()
+    filters = Filters(date(2026, 11, 1), date(2026, 11, 30), datetime(2026, 12, 4, tzinfo=UTC))
+    write_report(table, "xlsx", buffer, filters, Settings(), scorecard=True)
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames[0] == "Scorecard" and "Laporan KPI" in book.sheetnames
+    sheet = book["Scorecard"]
+    assert [c.value for c in sheet[1]] == ["Peringkat", "OPD", "Predikat", "Skor", "Aduan masuk"]
+    assert sheet["C2"].value == "Perlu perhatian"
+    assert sheet["A3"].value == "tidak diperingkat (kurang dari 5 aduan)" and sheet["C3"].value == "—"
+    assert sheet["B3"].value.startswith("'")  # a full-width ＝ is neutralised too
+    assert sheet["B4"].value == "Seluruh wilayah"
+    settings_sheet = {r[0].value: r[1].value for r in book["Pengaturan"].iter_rows(min_row=2)}
+    assert "'-" not in settings_sheet.values()
+    for raw in (" =1+1", "\t=1", "\n+1", "\u3000=1", "＋1", "－1", "＠SUM(A1)"):
+        assert neutralise_cell(raw).startswith("'"), raw

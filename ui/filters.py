@@ -324,6 +324,11 @@ def _channel_label(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
+def local_today(filters: Filters, settings: Settings) -> date:
+    """The local date of the filters' as-of moment (which trend buckets are not over yet)."""
+    return filters.as_of.astimezone(ZoneInfo(settings.kpi.timezone)).date()
+
+
 def current_filters() -> Filters:
     """The Filters dashboard.py stored for this run (pages call this, never build their own)."""
     return st.session_state[FILTERS_STATE_KEY]

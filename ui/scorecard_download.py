@@ -15,13 +15,13 @@ from ui.export_audit import record_export
 
 def scorecard_xlsx(store: Any, settings: Settings, filters: Filters) -> bytes:
     """The report command's xlsx workbook (metrics.export.write_report) as bytes."""
-    from metrics.export import write_report
-    from metrics.kpi import admin_figures, opd_table
+    from metrics.export import report_table, write_report
+    from metrics.kpi import admin_figures
 
-    table = opd_table(store, filters, settings)
+    table = report_table(store, filters, settings)  # the report command's rows, backlog included
     admin = admin_figures(store, filters, settings)
     buffer = io.BytesIO()
-    write_report(table, "xlsx", buffer, filters, settings, admin=admin)
+    write_report(table, "xlsx", buffer, filters, settings, admin=admin, scorecard=True)
     return buffer.getvalue()
 
 

@@ -23,4 +23,4 @@ def summary_block(
     the text repeats the figures on the page without computing them again."""
     fig = summary_figures(store, filters, settings, table=table, comparison=comparison, admin=admin)
     st.markdown("**Salin ringkasan** untuk grup WhatsApp pimpinan")
-    st.code(summary_text(fig, settings.dashboard_url), language=None, wrap_lines=True)
+    st.code(summary_text(fig, settings.public_url), language=None, wrap_lines=True)
