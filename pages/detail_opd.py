@@ -83,7 +83,7 @@ partial = views.partial_buckets(trend["period_start"].tolist(), "month", trend_f
                                 trend_filters.date_to, ui_filters.local_today(filters, ctx.settings))
 charts.show(charts.kpi_trend(trend, "month", partial=partial), key="detail_trend")
 if any(partial):
-    st.caption("* bulan belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
+    st.caption("\\* bulan belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
 
 st.subheader("Rincian")
 for tab, by in zip(st.tabs(["Kategori", "Kecamatan", "Kanal"]), ("category", "kecamatan", "channel"), strict=True):

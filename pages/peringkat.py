@@ -90,9 +90,10 @@ if not ranked.empty:
     charts.show(charts.score_bars(ranked, kpi.grade_baik, kpi.grade_cukup), key="peringkat_scores")
     st.caption(
         f"Garis titik-titik: batas nilai Cukup ({fmt.number(kpi.grade_cukup)}) dan Baik "
-        f"({fmt.number(kpi.grade_baik)}). Ketuk kotak centang di awal baris untuk membuka detail OPD."
+        f"({fmt.number(kpi.grade_baik)})."
     )
     with cards.desktop_only("ranking_table"):
+        st.caption("Ketuk kotak di awal baris untuk membuka detail OPD.")
         selection = st.dataframe(
             views.scorecard(ranked),
             hide_index=True,

@@ -55,7 +55,7 @@ late_cards = [
 ]
 cards.opd_cards(late_cards, terlambat_page, key="perlu", empty_text="Tidak ada aduan yang terlambat saat ini.")
 if terlambat_page is not None:
-    st.page_link(terlambat_page, label="Lihat semua aduan terlambat dan yang akan jatuh tempo",
+    st.page_link(terlambat_page, label="Semua aduan terlambat",
                  icon=":material/arrow_forward:", query_params=params)
 
 if filters.scope.opd is None:
@@ -91,7 +91,7 @@ else:
                                     trend_filters.date_to, ui_filters.local_today(filters, settings))
     charts.show(charts.kpi_trend(trend, "month", partial=partial), key="ringkasan_trend")
     if any(partial):
-        st.caption("* bulan belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
+        st.caption("\\* bulan belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
 
 if filters.scope.opd is None:  # the briefing ranks every OPD: for leaders and analysts
     st.subheader("Briefing pimpinan")

@@ -11,6 +11,7 @@ from ui import format as fmt
 PARAM = "opd"
 WIDGET = "terlambat_opd"
 ALL = "Semua OPD"
+PHONE_CARDS = 30  # a phone shows the 30 most urgent; the desktop table has all
 
 ctx = page.guard("terlambat", "Aduan Terlambat")
 filters = ctx.filters
@@ -41,8 +42,11 @@ def call(opd: str) -> list:
 
 def show(frame, kind: str, key: str, empty: str) -> None:  # noqa: ANN001
     with cards.phone_only(key):
+        if len(frame) > PHONE_CARDS:
+            st.caption(f"{fmt.number(PHONE_CARDS)} teratas dari {fmt.number(len(frame))}; pilih OPD untuk "
+                       "menyaring, atau buka di layar lebar untuk tabel lengkap.")
         cards.complaint_cards(
-            views.complaint_cards(frame, settings.complaint_url_template, kind=kind,
+            views.complaint_cards(frame.head(PHONE_CARDS), settings.complaint_url_template, kind=kind,
                                   timezone=settings.kpi.timezone, actions=call if kind == "overdue" else None),
             empty_text=empty,
         )
@@ -73,7 +77,7 @@ if chosen is not None:
         st.html(cards.CSS + cards.actions_html(links))
 show(overdue, "overdue", "overdue", "Tidak ada aduan yang terlambat saat ini.")
 if overdue["times_estimated"].astype(bool).any() if not overdue.empty else False:
-    st.caption("* waktu hanya perkiraan dari ekspor berkala.")
+    st.caption("\\* waktu hanya perkiraan dari ekspor berkala.")
 
 st.subheader("Akan jatuh tempo")
 st.caption(

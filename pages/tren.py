@@ -53,7 +53,7 @@ notes = [f"Sejak {fmt.day(filters.date_from)}, per {unit} masuk."]
 notes.append("Garis abu-abu titik-titik: periode yang sama tahun lalu." if by is None
              else "Enam nilai dengan aduan terbanyak ditampilkan.")
 if any(partial):
-    notes.append(f"* {unit} belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
+    notes.append(f"\\* {unit} belum lengkap (masih berjalan): angkanya belum matang, bukan penurunan.")
 st.caption(" ".join(notes))
 
 for figure, label in FIGURES.items():

@@ -41,6 +41,7 @@ FIGURE_LABELS = {
     "score": "Skor",
 }
 PCT_FIGURES = ("response_on_time_pct", "accuracy_pct", "completion_pct")
+PCT_TICKS = (0, 25, 50, 75, 100)
 PARTIAL_LABEL = "belum lengkap"  # the legend entry of a bucket that is not over yet
 TICK_NAME_CHARS = 24  # OPD/category names on an axis are cut here (the hover has the whole name)
 
@@ -135,7 +136,7 @@ def kpi_trend(
                 )
             )
     _partial_legend(fig, partial)
-    fig.update_yaxes(range=[0, 105], ticksuffix="%", tickvals=[0, 25, 50, 75, 100])
+    fig.update_yaxes(range=[0, 105], tickvals=PCT_TICKS, ticktext=[f"{v}%" for v in PCT_TICKS])
     return _finish(fig, height)
 
 
@@ -208,7 +209,7 @@ def figure_trend(
             )
     _partial_legend(fig, [flags_by_start.get(s, False) for s in starts])
     if is_pct:
-        fig.update_yaxes(range=[0, 105], ticksuffix="%", tickvals=[0, 25, 50, 75, 100])
+        fig.update_yaxes(range=[0, 105], tickvals=PCT_TICKS, ticktext=[f"{v}%" for v in PCT_TICKS])
     else:
         fig.update_yaxes(tickformat=",d", rangemode="tozero")
     return _finish(fig, height)

@@ -188,7 +188,7 @@ def comparison_rows(opd_row: pd.Series, region: pd.Series | None) -> pd.DataFram
         ("Median tanggapan", "median_response_hours", fmt.hours),
         ("Rata-rata rating", "mean_rating", lambda v: fmt.number(v, 2)),
         ("Belum selesai", "open", fmt.number),
-        ("Terlambat", "overdue", fmt.number),
+        ("Terlambat (aduan periode ini)", "overdue", fmt.number),
         ("Didisposisi ulang", "redisposed_pct", fmt.percent),
     ]
     return pd.DataFrame(
@@ -269,9 +269,11 @@ def ranking_cards(rows: pd.DataFrame, params: Callable[[str], dict], min_volume:
             rank = f"{rank}/{fmt.number(total)}"
         meta = (f"Kecepatan {fmt.percent(r.response_on_time_pct)} · Ketepatan {fmt.percent(r.accuracy_pct)}"
                 f" · Tuntas {fmt.percent(r.completion_pct)} · {fmt.number(r.received)} aduan")
+        if not ranked:
+            meta = f"{unranked_text(min_volume)} · {meta}"
         cards.append(OpdCard(
             name=str(r.opd), value=fmt.score(r.score), rank=rank, grade=r.grade if ranked else None,
-            grade_text=None if ranked else unranked_text(min_volume), meta=meta, params=params(str(r.opd)),
+            meta=meta, params=params(str(r.opd)),
         ))
     return cards
 
