@@ -45,7 +45,7 @@ _PERMISSIONS_BY_ROLE = {
 # The open demo has no one accountable, so nothing that manages accounts or reads the log.
 _DEMO_WITHHELD = frozenset({"accounts", "audit"})
 
-FIRST_ACCOUNT_COMMAND = "python -m access user add admin --role analis"
+FIRST_ACCOUNT_COMMAND = ".venv/bin/python -m access user add admin --role analis"  # as typed in the project folder
 
 # session_state keys owned by the gate
 _VIEWER_KEY = "_access_viewer"

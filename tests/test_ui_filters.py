@@ -150,3 +150,12 @@ def test_bulan_ini_compares_with_the_same_days_of_the_month_before():
     assert (previous.date_from, previous.date_to) == (date(2026, 11, 1), date(2026, 11, 4))
     march = Filters(date(2026, 3, 1), date(2026, 3, 30), datetime(2026, 3, 30, 3, tzinfo=UTC))
     assert march.previous_period().date_to == date(2026, 2, 28)  # clamped to February's end
+
+
+def test_live_as_of_is_never_before_the_last_import():
+    now = datetime(2026, 12, 4, 2, 49, tzinfo=UTC)
+    imported = datetime(2026, 12, 4, 2, 48, tzinfo=UTC)  # the TTL floor would be 02:45
+    filters = f.build_filters(f.FilterChoice(), Settings(), Scope(), now=now, not_before=imported)
+    assert filters.as_of == imported
+    pinned = f.FilterChoice(as_of=datetime(2026, 12, 1, tzinfo=UTC))
+    assert f.build_filters(pinned, Settings(), Scope(), now=now, not_before=imported).as_of == pinned.as_of

@@ -115,9 +115,17 @@ def stable_now(ttl_seconds: int, now: datetime | None = None) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % step, tz=UTC)
 
 
-def build_filters(choice: FilterChoice, settings: Settings, scope: Scope, now: datetime | None = None) -> Filters:
-    """The `Filters` of a choice: its period in local dates, evaluated as of `as_of`."""
+def build_filters(
+    choice: FilterChoice, settings: Settings, scope: Scope, now: datetime | None = None,
+    not_before: datetime | None = None,
+) -> Filters:
+    """The `Filters` of a choice: its period in local dates, evaluated as of `as_of`.
+
+    A live as-of is now floored to the cache TTL, but never before `not_before` (the last
+    import): figures "dihitung per 10.45" must not leave out data "per 10.48"."""
     as_of = choice.as_of or stable_now(settings.cache_ttl_seconds, now)
+    if choice.as_of is None and not_before is not None and not_before > as_of:
+        as_of = min(not_before, now or datetime.now(UTC))
     today = as_of.astimezone(ZoneInfo(settings.kpi.timezone)).date()
     date_from, date_to = choice_range(choice, today)
     return Filters(
@@ -304,7 +312,12 @@ def render_filters(settings: Settings, scope: Scope, options: Mapping[str, Seque
             state[_WIDGET_PREFIX + "as_of"] = as_of = None
     choice = FilterChoice(preset=preset, date_from=date_from, date_to=date_to, slices=slices, as_of=as_of)
     sync_query_params(params_for_choice(choice), GLOBAL_PARAMS)
-    filters = build_filters(choice, settings, scope)
+    last_import = None
+    if as_of is None:
+        from ui import data
+
+        last_import = data.store().last_success()
+    filters = build_filters(choice, settings, scope, not_before=last_import)
     state[FILTERS_STATE_KEY] = filters
     return filters
 
