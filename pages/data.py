@@ -3,7 +3,7 @@
 import streamlit as st
 
 from access import audit
-from ui import data, page
+from ui import components, data, page
 from ui import format as fmt
 
 FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "Berkas CSV standar"}
@@ -44,6 +44,7 @@ else:
     )
 
 st.subheader("Unggah berkas")
+components.uploader_in_indonesian(ctx.settings.max_upload_mb, "CSV, XLSX")
 with st.form("data_upload", clear_on_submit=True):
     upload = st.file_uploader("Berkas CSV atau XLSX", type=["csv", "xlsx"],
                               max_upload_size=ctx.settings.max_upload_mb)
