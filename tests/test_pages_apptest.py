@@ -308,3 +308,17 @@ def test_a_pinned_as_of_from_a_link_can_be_released_to_now(app):
 
     assert at.session_state["filters"].as_of > datetime(2026, 11, 15, 4, tzinfo=UTC)  # now, not the pin
     assert "asof" not in at.query_params
+
+
+def test_a_file_name_and_header_from_data_stay_plain_text_on_the_data_page(empty_app):
+    """Issue 14 finding 8: a CSV header `![px](http://host/pixel.png)` once fetched an image."""
+    hostile = "![px](http://127.0.0.1:9/pixel.png)"
+    csv = f"tracking_id,{hostile}\nA-1,x\n".encode()
+    at = empty_app("pages/data.py")
+    at.file_uploader[0].upload("**tebal**[x](http://127.0.0.1:9).csv", csv, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception
+    markdown = [el.proto.body for kind in ("markdown", "error", "success", "caption", "warning")
+                for el in at.get(kind) if hasattr(el.proto, "body")]
+    assert not [m for m in markdown if "](http" in m], markdown
+    assert any("tebal" in t.value for t in at.text)  # said, as plain text

@@ -483,6 +483,11 @@ def render_slide(
     if slide.kind == "ringkasan":
         fresh, stale = freshness_text(fig, settings.freshness_warning_hours)
         sub = f"dibandingkan {fig.previous_period_label} · {fresh}"
+        from ui.views import unknown_time_note
+
+        note = unknown_time_note(fig.total)
+        if note:
+            sub += f" · {note}"
         st.html(_frame(fig, slide, number, count, headline_html(fig), sub))
     elif slide.kind == "peringkat":
         sub = (

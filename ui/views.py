@@ -269,6 +269,9 @@ def ranking_cards(rows: pd.DataFrame, params: Callable[[str], dict], min_volume:
             rank = f"{rank}/{fmt.number(total)}"
         meta = (f"Kecepatan {fmt.percent(r.response_on_time_pct)} · Ketepatan {fmt.percent(r.accuracy_pct)}"
                 f" · Tuntas {fmt.percent(r.completion_pct)} · {fmt.number(r.received)} aduan")
+        unknown = getattr(r, "response_time_unknown", None)
+        if not fmt.is_empty(unknown) and int(unknown) > 0:
+            meta += f" · {fmt.number(unknown)} tanpa waktu tanggapan yang dapat diketahui"
         if not ranked:
             meta = f"{unranked_text(min_volume)} · {meta}"
         cards.append(OpdCard(
