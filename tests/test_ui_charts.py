@@ -106,3 +106,12 @@ def test_a_month_not_over_yet_is_marked_and_not_joined_to_the_line():
     line = fig.data[0]
     assert line.y[-1] is None  # the young month is no point of the line
     assert any(trace.name == f"* {charts.PARTIAL_LABEL}" for trace in fig.data)
+
+
+def test_a_year_of_months_labels_at_most_six_so_a_phone_has_no_overlap():
+    months = pd.DataFrame({"period_start": [date(2025, m, 1) for m in range(1, 13)], "received": range(12),
+                           "response_on_time_pct": [50.0] * 12, "accuracy_pct": [50.0] * 12,
+                           "completion_pct": [50.0] * 12})
+    for fig in (charts.kpi_trend(months), charts.volume_trend(months), charts.figure_trend(months, "received")):
+        assert len(fig.layout.xaxis.tickvals) <= charts.MAX_TIME_TICKS
+        assert fig.layout.xaxis.tickvals[-1] == "Des 25"  # the newest month is always labelled

@@ -88,6 +88,20 @@ def _period_labels(starts: Sequence[Any], freq: str, partial: Sequence[bool] | N
     return [f"{label}*" if index < len(flags) and flags[index] else label for index, label in enumerate(labels)]
 
 
+MAX_TIME_TICKS = 6  # labels on a time axis: six fit a 390 px phone without overlapping
+
+
+def _thin_time_ticks(fig: go.Figure, labels: Sequence[str]) -> None:
+    """Label at most MAX_TIME_TICKS periods (every k-th, counted back from the newest), so the
+    labels of a year of months never overlap on a phone; the hover still names each period."""
+    labels = list(dict.fromkeys(labels))
+    if len(labels) <= MAX_TIME_TICKS:
+        return
+    step = -(-len(labels) // MAX_TIME_TICKS)
+    shown = labels[::-1][::step][::-1]
+    fig.update_xaxes(tickmode="array", tickvals=shown, ticktext=shown)
+
+
 def _split_partial(values: Sequence[Any], partial: Sequence[bool] | None) -> tuple[list[Any], list[Any]]:
     """(values of whole buckets, values of buckets not over yet), None elsewhere, so a young
     bucket is drawn as a lone open marker, never joined to the line as a fall."""
@@ -136,6 +150,7 @@ def kpi_trend(
                 )
             )
     _partial_legend(fig, partial)
+    _thin_time_ticks(fig, x)
     fig.update_yaxes(range=[0, 105], tickvals=PCT_TICKS, ticktext=[f"{v}%" for v in PCT_TICKS])
     return _finish(fig, height)
 
@@ -162,6 +177,7 @@ def volume_trend(
                 hovertext=[fmt.number(v) for v in last_year["received"]], hoverinfo="text+name",
             )
         )
+    _thin_time_ticks(fig, x)
     fig.update_yaxes(tickformat=",d", rangemode="tozero")
     return _finish(fig, height)
 
@@ -208,6 +224,8 @@ def figure_trend(
                 )
             )
     _partial_legend(fig, [flags_by_start.get(s, False) for s in starts])
+    all_flags = [flags_by_start.get(s, False) for s in starts]
+    _thin_time_ticks(fig, _period_labels(starts, freq, all_flags))
     if is_pct:
         fig.update_yaxes(range=[0, 105], tickvals=PCT_TICKS, ticktext=[f"{v}%" for v in PCT_TICKS])
     else:
