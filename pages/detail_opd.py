@@ -104,7 +104,8 @@ for kind, heading, empty in (("overdue", "Terlambat saat ini", "Tidak ada aduan 
                + (", paling lama di atas." if kind == "overdue" else ", yang paling dekat di atas."))
     with cards.phone_only(f"detail_{kind}"):
         cards.complaint_cards(views.complaint_cards(listed, settings.complaint_url_template, kind=kind,
-                                                    timezone=settings.kpi.timezone), empty_text=empty)
+                                                    timezone=settings.kpi.timezone, show_opd=False),
+                                empty_text=empty)
     if not listed.empty:
         with cards.desktop_only(f"detail_{kind}"):
             st.dataframe(

@@ -47,7 +47,8 @@ def show(frame, kind: str, key: str, empty: str) -> None:  # noqa: ANN001
                        "menyaring, atau buka di layar lebar untuk tabel lengkap.")
         cards.complaint_cards(
             views.complaint_cards(frame.head(PHONE_CARDS), settings.complaint_url_template, kind=kind,
-                                  timezone=settings.kpi.timezone, actions=call if kind == "overdue" else None),
+                                  timezone=settings.kpi.timezone, actions=call if kind == "overdue" else None,
+                                  show_opd=chosen is None),
             empty_text=empty,
         )
     if not frame.empty:

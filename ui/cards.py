@@ -47,7 +47,7 @@ CSS = f"""
 .lp-ccard a.lp-c-main::after {{ content: ""; position: absolute; inset: 0; }}
 .lp-ccard .lp-c-late {{ color: {theme.RED}; }}
 .lp-ccard .lp-c-soon {{ color: {theme.AMBER}; }}
-.lp-c-actions {{ display: flex; flex-wrap: wrap; gap: 0.4rem; margin-top: 0.35rem; }}
+.lp-c-actions {{ display: flex; flex-wrap: wrap; gap: 0.4rem; margin: 0.35rem 0 0.5rem 0; }}
 .lp-c-actions a {{ position: relative; z-index: 1; font-size: 0.82rem; border: 1px solid {theme.LIGHT_GREY};
   border-radius: 999px; padding: 0.1rem 0.6rem; text-decoration: none; color: {theme.BLUE}; white-space: nowrap; }}
 </style>
@@ -162,14 +162,14 @@ def complaint_cards_html(cards: Sequence[ComplaintCard], empty_text: str = "Tida
         if card.url:
             name = (f'<a class="lp-c-main" href="{html.escape(card.url, quote=True)}" target="_blank" '
                     f'rel="noopener noreferrer">{name}</a>')
-        where = " · ".join(text(v) for v in (card.category, card.kecamatan) if not fmt.is_empty(v))
+        where = " · ".join(text(v) for v in (card.opd or None, card.category, card.kecamatan) if not fmt.is_empty(v))
         subject = f'<p class="lp-c-meta">{text(card.subject)}</p>' if not fmt.is_empty(card.subject) else ""
         actions = actions_html(card.actions)
         parts.append(
             f'<div class="lp-ccard" data-testid="lp-complaint-card">'
             f'<div class="lp-c-top"><span class="lp-c-name">{name}</span>'
             f'<span class="lp-c-value {late_class}">{html.escape(card.headline)}</span></div>'
-            f'<p class="lp-c-meta">{text(card.opd)}{" · " + where if where else ""}</p>{subject}{actions}</div>'
+            f'<p class="lp-c-meta">{where}</p>{subject}{actions}</div>'
         )
     parts.append("</div>")
     return "".join(parts)

@@ -88,6 +88,14 @@ def _period_labels(starts: Sequence[Any], freq: str, partial: Sequence[bool] | N
     return [f"{label}*" if index < len(flags) and flags[index] else label for index, label in enumerate(labels)]
 
 
+def _count_axis(fig: go.Figure, peak: Any, axis: str = "y") -> None:
+    """A count axis with whole-number ticks only (no "0 1 1 2 2" from rounding halves)."""
+    top = float(peak) if peak is not None and peak == peak else 0.0
+    step = max(1, int(-(-top // 4)))
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickformat=",d", rangemode="tozero", tick0=0, dtick=step)
+
+
 MAX_TIME_TICKS = 6  # labels on a time axis: six fit a 390 px phone without overlapping
 
 
@@ -178,7 +186,10 @@ def volume_trend(
             )
         )
     _thin_time_ticks(fig, x)
-    fig.update_yaxes(tickformat=",d", rangemode="tozero")
+    peaks = [max(received, default=0)]
+    if last_year is not None and not last_year.empty:
+        peaks.append(last_year["received"].max())
+    _count_axis(fig, max(peaks))
     return _finish(fig, height)
 
 
@@ -229,7 +240,7 @@ def figure_trend(
     if is_pct:
         fig.update_yaxes(range=[0, 105], tickvals=PCT_TICKS, ticktext=[f"{v}%" for v in PCT_TICKS])
     else:
-        fig.update_yaxes(tickformat=",d", rangemode="tozero")
+        _count_axis(fig, pd.to_numeric(series[figure], errors="coerce").max())
     return _finish(fig, height)
 
 
@@ -298,7 +309,11 @@ def response_histogram(hours: pd.Series, height: int = MEDIUM_HEIGHT) -> go.Figu
         xanchor="left", yanchor="bottom", font=dict(color=theme.RED, size=12),
     )
     fig.update_xaxes(title_text="Hari sampai tanggapan pertama", range=[0, 30.5], tickvals=[0, 7, 14, 21, 28])
-    fig.update_yaxes(title_text="Aduan", tickformat=",d", rangemode="tozero")
+    fig.update_yaxes(title_text="Aduan")
+    import numpy as np
+
+    counts, _ = np.histogram(clipped, bins=np.arange(0, 31, 0.5)) if len(clipped) else ([0], None)
+    _count_axis(fig, int(max(counts)))
     fig.update_layout(meta={"late": late})
     fig = _finish(fig, height, legend=False)
     fig.update_layout(margin=dict(t=28))
@@ -319,7 +334,7 @@ def breakdown_bars(frame: pd.DataFrame, by: str, top: int = 10, height: int | No
             hoverinfo="text",
         )
     )
-    fig.update_xaxes(tickformat=",d", rangemode="tozero", nticks=4)
+    _count_axis(fig, pd.to_numeric(part["received"], errors="coerce").max(), axis="x")
     fig.update_yaxes(tickfont=dict(size=11), tickmode="array", tickvals=names,
                      ticktext=[plain(n, TICK_NAME_CHARS) for n in full])
     return _finish(fig, height or 70 + BAR_ROW_HEIGHT * max(1, len(part)), legend=False)

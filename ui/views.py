@@ -303,7 +303,7 @@ def complaint_url(template: str, tracking_id: str) -> str | None:
 
 
 def complaint_cards(frame: pd.DataFrame, url_template: str, *, kind: str = "overdue", timezone: str = "",
-                    actions: Callable[[str], list] | None = None) -> list:
+                    actions: Callable[[str], list] | None = None, show_opd: bool = True) -> list:
     """Backlog complaints (metrics.backlog.backlog_complaints) as complaint cards, in its order."""
     from ui.cards import ComplaintCard
 
@@ -316,7 +316,7 @@ def complaint_cards(frame: pd.DataFrame, url_template: str, *, kind: str = "over
             due = r.get("due_at")
             headline = f"jatuh tempo {fmt.moment(due, timezone) if timezone and not fmt.is_empty(due) else fmt.EMPTY}"
         cards.append(ComplaintCard(
-            tracking_id=str(r["tracking_id"]), opd=str(r["opd"]), headline=headline,
+            tracking_id=str(r["tracking_id"]), opd=str(r["opd"]) if show_opd else "", headline=headline,
             url=complaint_url(url_template, r["tracking_id"]), category=r.get("category"),
             kecamatan=r.get("kecamatan"), subject=r.get("title"), soon=kind != "overdue",
             actions=tuple(actions(str(r["opd"]))) if actions else (),
