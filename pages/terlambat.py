@@ -76,6 +76,13 @@ if chosen is not None:
     links = call(chosen)
     if links:
         st.html(cards.CSS + cards.actions_html(links))
+else:  # whom to call, beside the table (the phone's cards carry their own links)
+    with cards.desktop_only("hubungi"):
+        reachable = [(opd, call(opd)) for opd in per_opd.sort_values(ascending=False).index.astype(str)]
+        lines = [f'<p class="lp-c-meta">{cards.text(opd)}: {fmt.number(per_opd[opd])} terlambat</p>'
+                 f"{cards.actions_html(links)}" for opd, links in reachable if links]
+        if lines:
+            st.html(cards.CSS + "".join(lines))
 show(overdue, "overdue", "overdue", "Tidak ada aduan yang terlambat saat ini.")
 if overdue["times_estimated"].astype(bool).any() if not overdue.empty else False:
     st.caption("\\* waktu hanya perkiraan dari ekspor berkala.")
