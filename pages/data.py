@@ -35,6 +35,9 @@ else:
             run_kind=[_word(v, KIND_LABELS) for v in sources["run_kind"]],
             status=[_word(v, STATUS_LABELS) for v in sources["status"]],
             error=["" if fmt.is_empty(v) else fmt.plain_text(v) for v in sources["error"]],
+            # counts with the thousands separator (20.000), as everywhere else
+            **{c: [fmt.number(v) if not fmt.is_empty(v) else "" for v in sources[c]]
+               for c in ("rows_read", "rows_stored", "rows_quarantined")},
         ).rename(columns={
             "name": "Sumber", "kind": "Jenis", "is_demo": "Demo", "last_success_at": "Terakhir berhasil",
             "run_kind": "Proses terakhir", "status": "Status", "finished_at": "Selesai",
@@ -62,7 +65,8 @@ if submitted and upload is not None:
             st.text(f"{fmt.plain_text(upload.name)}: {fmt.plain_text(exc)}")
         else:
             audit.record(data.store(), ctx.viewer.username, "import",
-                         f"{upload.name}: {report.rows_read} dibaca, {report.rows_stored} disimpan")
+                         f"{upload.name}: {fmt.number(report.rows_read)} dibaca, "
+                         f"{fmt.number(report.rows_stored)} disimpan")
             st.success("Berkas diimpor.")
             st.text(
                 f"{fmt.plain_text(upload.name)}: {fmt.number(report.rows_read)} baris dibaca, "
