@@ -178,11 +178,12 @@ def volume_trend(
                hovertext=[fmt.number(v) for v in received], hoverinfo="text+x")
     )
     if last_year is not None and not last_year.empty and len(last_year) == len(series):
+        whole, _ = _split_partial(last_year["received"].tolist(), flags)
         fig.add_trace(
             go.Scatter(
-                x=x, y=last_year["received"], name="Tahun lalu", mode="lines+markers",
+                x=x, y=whole, name="Tahun lalu", mode="lines+markers", connectgaps=False,
                 line=dict(color=theme.GREY, dash="dot"),
-                hovertext=[fmt.number(v) for v in last_year["received"]], hoverinfo="text+name",
+                hovertext=[fmt.number(v) for v in whole], hoverinfo="text+name",
             )
         )
     _thin_time_ticks(fig, x)
@@ -227,13 +228,21 @@ def figure_trend(
         x = _period_labels(series["period_start"].tolist(), freq, flags)
         _line_with_partial(fig, x, series[figure].tolist(), flags, "Periode ini", theme.BLUE, text)
         if last_year is not None and len(last_year) == len(series):
+            # last year's same span: its bucket beside a young one is as short, so marked alike
+            whole, young = _split_partial(last_year[figure].tolist(), flags)
             fig.add_trace(
                 go.Scatter(
-                    x=x, y=last_year[figure], name="Tahun lalu", mode="lines+markers",
-                    line=dict(color=theme.GREY, dash="dot", width=2),
-                    hovertext=[text(v) for v in last_year[figure]], hoverinfo="text+name",
+                    x=x, y=whole, name="Tahun lalu", mode="lines+markers", legendgroup="Tahun lalu",
+                    line=dict(color=theme.GREY, dash="dot", width=2), connectgaps=False,
+                    hovertext=[text(v) for v in whole], hoverinfo="text+name",
                 )
             )
+            if any(v is not None and v == v for v in young):
+                fig.add_trace(go.Scatter(
+                    x=x, y=young, name="Tahun lalu", mode="markers", legendgroup="Tahun lalu", showlegend=False,
+                    marker=dict(symbol="circle-open", size=9, color=theme.GREY),
+                    hovertext=[f"{text(v)} ({PARTIAL_LABEL})" for v in young], hoverinfo="text+name",
+                ))
     _partial_legend(fig, [flags_by_start.get(s, False) for s in starts])
     all_flags = [flags_by_start.get(s, False) for s in starts]
     _thin_time_ticks(fig, _period_labels(starts, freq, all_flags))
