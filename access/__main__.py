@@ -93,7 +93,7 @@ def _print_users(store) -> None:  # noqa: ANN001
 
     frame = accounts.list_users(store)
     if frame.empty:
-        print("Belum ada akun. Buat akun analis pertama: python -m access user add admin --role analis")
+        print("Belum ada akun. Buat akun analis pertama: .venv/bin/python -m access user add admin --role analis")
         return
     print(f"{'nama':<20} {'peran':<9} {'status':<10} {'gagal':>5} {'login terakhir':<17} opd")
     for row in frame.itertuples(index=False):

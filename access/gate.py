@@ -55,7 +55,7 @@ _DEMO_WITHHELD = frozenset({"data", "accounts", "audit"})
 _DEMO_PAGES_WITHHELD = frozenset({"data", "akun", "audit"})
 DEMO_ROLE = "pimpinan"  # what the open demo's viewer may see: the leaders' pages, read-only
 
-FIRST_ACCOUNT_COMMAND = "python -m access user add admin --role analis"
+FIRST_ACCOUNT_COMMAND = ".venv/bin/python -m access user add admin --role analis"  # as typed in the project folder
 
 # session_state keys owned by the gate
 _VIEWER_KEY = "_access_viewer"

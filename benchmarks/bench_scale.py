@@ -259,7 +259,7 @@ def ringkasan_run(store: Any, filters: Any, settings: Any, *, first_run: bool) -
     timed("frame_store_calls", store.data_version)
     timed("series", lambda: trends.series(store, trend_filters, settings, freq="month"))
     if filters.scope.opd is None:
-        # "Briefing pimpinan": ui.presentation.summary_block reuses the page's opd_table and
+        # "Briefing pimpinan": ui.summary_block.summary_block reuses the page's opd_table and
         # compare_periods and adds the administrative counts (the PDF itself is built only when
         # its button is clicked).
         timed("frame_store_calls", store.data_version)
@@ -278,7 +278,8 @@ def _worker_page(spec: dict[str, Any]) -> dict[str, Any]:
     import metrics.briefing  # noqa: F401
     import metrics.kpi  # noqa: F401
     import metrics.trends  # noqa: F401
-    import ui.presentation  # noqa: F401
+    import ui.briefing_download  # noqa: F401
+    import ui.summary_block  # noqa: F401
     import ui.views  # noqa: F401
     from data_sources.store import Store
     from metrics.filters import Scope

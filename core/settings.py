@@ -198,8 +198,15 @@ class Settings:
     region_name: str = "Kabupaten Hulu Sungai Tengah"
     kpi: KpiSettings = field(default_factory=KpiSettings)
     freshness_warning_hours: float = 24.0  # "Data per" turns into a warning past this age
-    complaint_url_template: str = ""  # e.g. "https://www.lapor.go.id/laporan/detil/{tracking_id}"
-    dashboard_url: str = "http://localhost:8501"  # link put into the WhatsApp summary
+    # A complaint's page in LAPOR! (its public report address); "" shows no link.
+    complaint_url_template: str = "https://www.lapor.go.id/laporan/detil/{tracking_id}"
+    # The address users open the dashboard at, put into the WhatsApp summary; "" falls back to
+    # [notify] dashboard_url, and with both empty the summary carries no link.
+    dashboard_url: str = ""
+
+    @property
+    def public_url(self) -> str:
+        return (self.dashboard_url or self.notify.dashboard_url or "").strip()
     idle_timeout_hours: float = 8.0
     lockout_attempts: int = 5
     lockout_minutes: int = 15  # the longest a client address that keeps guessing is made to wait

@@ -450,7 +450,7 @@ def _cover(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> None:
         pdf.content_width,
         4.5,
         pdf.clean(
-            "Definisi angka mengikuti KPI.md: Kecepatan = tanggapan pertama tepat waktu "
+            "Cara menghitung: Kecepatan = tanggapan pertama tepat waktu "
             f"({kpi.response_days} hari kerja sejak disposisi); Ketepatan = penyelesaian yang diterima "
             f"pelapor (tidak dibuka kembali, rating kosong atau ≥ {kpi.accepted_min_rating}); Tuntas = "
             "pengaduan yang sudah selesai. Skor = rata-rata berbobot Kecepatan "
@@ -606,7 +606,12 @@ def _scorecard_row(pdf: BriefingPDF, row: pd.Series, stripe: bool, is_total: boo
             pdf.font(9, bold=bold)
             text = pdf.fitted(text, width, 9, bold=bold)
         else:
-            if column == "grade":
+            if column == "grade" and not is_total and tf.is_missing(row["rank"]):
+                # Unranked (below min_volume): the score stays, the grade does not (one wording
+                # on screen, slides, this PDF and the Excel scorecard).
+                text = pdf.fitted("tidak diperingkat", width, 9)
+                colour = MUTED
+            elif column == "grade":
                 text = tf.fmt_value("grade", value)
                 colour = GRADE_COLOURS.get(value, MUTED) if not tf.is_missing(value) else MUTED
             elif column == "rank":
@@ -645,7 +650,8 @@ def _scorecard(pdf: BriefingPDF, fig: BriefingFigures, settings: Settings) -> No
                 4.5,
                 pdf.clean(
                     f"OPD dengan kurang dari {kpi.min_volume} pengaduan atau tanpa skor tidak diperingkat "
-                    "(kolom Peringkat kosong) dan tercantum di bawah yang diperingkat. Persentase: "
+                    f"(kurang dari {kpi.min_volume} aduan): skornya tercantum, peringkat dan predikatnya tidak; "
+                    "tercantum di bawah yang diperingkat. Persentase: "
                     "Kecepatan atas tanggapan yang sudah jatuh tempo, Tuntas atas pengaduan masuk, "
                     f"Ketepatan atas pengaduan selesai. {tf.MISSING} berarti belum ada data untuk angka itu."
                 ),

@@ -22,7 +22,7 @@ from metrics.filters import Filters
 from metrics.kpi import COUNT_COLUMNS, KPI_COLUMNS, SQL_COUNTS, TOTAL, derive_figures, opd_table
 
 FORMATS = ("csv", "json", "xlsx")
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width ＝＋－＠
 PERCENT_FORMAT = '0.0"%"'  # values are 0-100, shown with a percent sign, never multiplied
 HOURS_FORMAT = "0.0"
 RATING_FORMAT = "0.00"
@@ -34,8 +34,9 @@ HEADER_FILL = "1F4E78"
 
 
 def neutralise_cell(value: Any) -> Any:
-    """Prefix `'` to a string a spreadsheet would read as a formula (also after leading blanks)."""
-    if isinstance(value, str) and value.lstrip(" \t\r\n").startswith(FORMULA_PREFIXES):
+    """Prefix `'` to a string a spreadsheet would read as a formula (also after leading blanks:
+    spaces, tabs, line breaks, and any other Unicode space, such as the full-width one)."""
+    if isinstance(value, str) and value.lstrip().startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -143,6 +144,8 @@ def write_report(
     filters: Filters,
     settings: Settings,
     admin: dict[str, Any] | None = None,
+    *,
+    scorecard: bool = False,
 ) -> None:
     """Write the report table (`report_table`, or a bare `opd_table`) as csv/json (to `output`,
     stdout if None) or xlsx.
@@ -159,7 +162,7 @@ def write_report(
         if output is None or output == "-":
             raise ValueError("an xlsx report needs --output FILE.xlsx")
         target = output if hasattr(output, "write") else Path(output)  # a path or a binary file
-        write_workbook(table, target, filters, settings, admin)
+        write_workbook(table, target, filters, settings, admin, scorecard=scorecard)
 
 
 def _number_format(column: str) -> str | None:
@@ -182,8 +185,13 @@ def write_workbook(
     filters: Filters,
     settings: Settings,
     admin: dict[str, Any] | None = None,
+    *,
+    scorecard: bool = False,
 ) -> None:
-    """A presentable workbook: styled frozen header, number formats, grade colours, settings sheet."""
+    """A presentable workbook: styled frozen header, number formats, grade colours, settings sheet.
+
+    With `scorecard` (the app's "Unduh scorecard Excel"), a first sheet for people comes before
+    the machine sheet: Indonesian headers, grade labels, and the unranked OPDs said in words."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -243,11 +251,81 @@ def write_workbook(
         rows += [(key, _plain(value)) for key, value in admin.items()]
     rows += list(settings.kpi.as_table())
     for key, value in rows:
-        info.append([key, neutralise_cell("" if value is None else value)])
+        value = "" if value is None else value
+        info.append([key, "—" if value == "-" else neutralise_cell(value)])  # "-" means none
     info.column_dimensions["A"].width = 28
     info.column_dimensions["B"].width = 60
     info.freeze_panes = "A2"
+    if scorecard:
+        _scorecard_sheet(workbook, table, settings)
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+
+
+# The people's sheet of the scorecard: KPI.md column -> Indonesian header, in this order.
+SCORECARD_HEADERS = {
+    "rank": "Peringkat", "opd": "OPD", "grade": "Predikat", "score": "Skor",
+    "response_on_time_pct": "Kecepatan", "accuracy_pct": "Ketepatan", "completion_pct": "Tuntas",
+    "received": "Aduan masuk", "responded": "Ditanggapi", "responded_on_time": "Ditanggapi tepat waktu",
+    "response_time_unknown": "Waktu tanggapan tidak diketahui", "median_response_hours": "Median tanggapan (jam)",
+    "completed": "Selesai", "completed_on_time": "Selesai tepat waktu",
+    "completion_time_unknown": "Waktu selesai tidak diketahui", "mean_rating": "Rata-rata rating",
+    "open": "Belum selesai", "overdue": "Terlambat (aduan periode ini)", "redisposed_pct": "Didisposisi ulang",
+    "backlog_open": "Belum selesai saat ini (semua periode)", "backlog_overdue": "Terlambat saat ini",
+    "due_soon": "Akan jatuh tempo",
+}
+GRADE_WORDS = {"baik": "Baik", "cukup": "Cukup", "perlu_perhatian": "Perlu perhatian"}
+
+
+def unranked_words(min_volume: int) -> str:
+    """The one wording of an OPD below min_volume (screen, slides, PDF and this sheet)."""
+    return f"tidak diperingkat (kurang dari {min_volume} aduan)"
+
+
+def _scorecard_sheet(workbook: Any, table: pd.DataFrame, settings: Settings) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet("Scorecard", 0)
+    workbook.active = 0
+    columns = [name for name in SCORECARD_HEADERS if name in table.columns]
+    sheet.append([SCORECARD_HEADERS[name] for name in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.row_dimensions[1].height = 45
+    for record in table_records(table[columns]):
+        total = record["opd"] == TOTAL
+        values = []
+        for name in columns:
+            value = record[name]
+            if name == "opd" and total:
+                value = "Seluruh wilayah"
+            elif name == "rank" and value is None and not total:
+                value = unranked_words(settings.kpi.min_volume)
+            elif name == "grade":
+                ranked = total or record.get("rank") is not None
+                value = GRADE_WORDS.get(value, "—") if ranked else "—"
+            values.append(neutralise_cell(value))
+        sheet.append(values)
+        row = sheet.max_row
+        for index, name in enumerate(columns, start=1):
+            fmt = _number_format(name)
+            if fmt and name != "rank":
+                sheet.cell(row=row, column=index).number_format = fmt
+        grade = record["grade"] if record.get("rank") is not None else None
+        if grade in GRADE_FILLS:
+            cell = sheet.cell(row=row, column=columns.index("grade") + 1)
+            cell.fill = PatternFill("solid", fgColor=GRADE_FILLS[grade])
+            cell.font = Font(color=GRADE_FONTS[grade], bold=True)
+        if total:
+            for cell in sheet[row]:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "C2"
+    sheet.column_dimensions["A"].width = 18
+    sheet.column_dimensions["B"].width = min(max([len(str(v)) for v in table["opd"]] + [14]) + 2, 60)
+    for index in range(3, len(columns) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 14
 

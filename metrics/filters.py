@@ -51,18 +51,27 @@ class Filters:
         return (self.date_to - self.date_from).days + 1
 
     def previous_period(self) -> Filters:
-        """The period of equal length just before this one, evaluated as of its own end.
+        """The period of the same kind just before this one, evaluated as equally mature.
 
-        The previous period is judged as of the same `as_of` shifted back by the period length,
-        so that both periods had the same time to mature.
+        Calendar months compare with calendar months: a period from the 1st to a month's end
+        (one or more whole months) with the same number of whole months before it; a period
+        from the 1st to a day inside a month (month to date) with the same days of the month(s)
+        before, clamped to that month's end. Any other period compares with the days of equal
+        length just before it. The previous period is judged as of `as_of` shifted back by the
+        distance between the two ends, so that both had the same time to mature.
         """
-        length = timedelta(days=self.days)
-        return replace(
-            self,
-            date_from=self.date_from - length,
-            date_to=self.date_to - length,
-            as_of=self.as_of - length,
-        )
+        if self.date_from.day == 1:
+            months = (self.date_to.year - self.date_from.year) * 12 + self.date_to.month - self.date_from.month + 1
+            date_from = add_months(self.date_from, -months)
+            end_month = add_months(self.date_to.replace(day=1), -months)
+            if self.date_to == month_end(self.date_to):
+                date_to = month_end(end_month)
+            else:
+                date_to = min(end_month.replace(day=1) + timedelta(days=self.date_to.day - 1), month_end(end_month))
+        else:
+            date_from = self.date_from - timedelta(days=self.days)
+            date_to = self.date_to - timedelta(days=self.days)
+        return replace(self, date_from=date_from, date_to=date_to, as_of=self.as_of - (self.date_to - date_to))
 
     def same_period_last_year(self) -> Filters:
         def shift(d: date) -> date:
@@ -77,6 +86,16 @@ class Filters:
         except ValueError:
             as_of = as_of.replace(year=as_of.year - 1, day=28)
         return replace(self, date_from=shift(self.date_from), date_to=shift(self.date_to), as_of=as_of)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first of the month `months` after (negative: before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    return add_months(day, 1) - timedelta(days=1)
 
 
 def now_utc() -> datetime:

@@ -66,7 +66,8 @@ def summary_text(fig: BriefingFigures, dashboard_url: str) -> str:
         f"Periode ini: lewat tenggat {_with_delta(fig, 'overdue', total['overdue'])} · "
         f"menunggu verifikasi: {tf.fmt_int(fig.admin.get('awaiting_verification'))}"
     )
-    lines.append(f"Dasbor: {dashboard_url}")
+    if dashboard_url:
+        lines.append(f"Dasbor: {dashboard_url}")
     return "\n".join(lines)
 
 
@@ -75,4 +76,4 @@ def whatsapp_summary(store: Any, filters: Filters, settings: Settings | None = N
     lowest OPD, the backlog (late now and due soon), the period's overdue count and the
     dashboard link (settings.dashboard_url)."""
     settings = settings or store.settings
-    return summary_text(summary_figures(store, filters, settings), settings.dashboard_url)
+    return summary_text(summary_figures(store, filters, settings), settings.public_url)

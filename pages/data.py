@@ -8,10 +8,18 @@ import streamlit as st
 from access import audit
 from access.gate import NotAllowed
 from data_sources.sync.open311 import source_profile
-from ui import data, notify_admin, page
+from ui import components, data, notify_admin, page
 from ui import format as fmt
 
-FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "CSV/XLSX kanonik"}
+FORMATS = {"auto": "Deteksi otomatis", "lapor-export": "Ekspor admin SP4N-LAPOR! (Excel)", "canonical": "Berkas CSV standar"}
+# Source kinds and run kinds as people say them (the machine names stay in the store).
+KIND_LABELS = {"canonical": "Berkas CSV standar", "lapor-export": "Ekspor SP4N-LAPOR!", "demo": "Data contoh",
+               "lapor-api": "API SP4N-LAPOR!", "open311": "Open311", "import": "Impor", "sync": "Sinkronisasi"}
+STATUS_LABELS = {"ok": "berhasil", "success": "berhasil", "failed": "gagal", "running": "berjalan", "partial": "sebagian"}
+
+
+def _word(value: object, labels: dict) -> str:
+    return "" if fmt.is_empty(value) else labels.get(str(value), fmt.plain_text(value))
 
 ctx = page.guard("data", "Data", needs_data=False)
 tz = ctx.settings.kpi.timezone
@@ -19,13 +27,22 @@ tz = ctx.settings.kpi.timezone
 st.subheader("Sumber data")
 sources = data.sources_overview()
 if sources.empty:
-    st.caption("Belum ada sumber. Unggah berkas di bawah atau jalankan `python -m data_sources import BERKAS`.")
+    st.caption("Belum ada sumber. Unggah berkas di bawah atau jalankan "
+               "`.venv/bin/python -m data_sources import BERKAS` di server.")
 else:
     st.dataframe(
         sources.assign(
             last_success_at=[fmt.moment(v, tz) for v in sources["last_success_at"]],
             finished_at=[fmt.moment(v, tz) for v in sources["finished_at"]],
-            is_demo=sources["is_demo"].map({True: "ya", False: ""}),
+            is_demo=sources["is_demo"].map({True: "ya", False: ""}).fillna(""),
+            name=[_word(v, KIND_LABELS) for v in sources["name"]],
+            kind=[_word(v, KIND_LABELS) for v in sources["kind"]],
+            run_kind=[_word(v, KIND_LABELS) for v in sources["run_kind"]],
+            status=[_word(v, STATUS_LABELS) for v in sources["status"]],
+            error=["" if fmt.is_empty(v) else fmt.plain_text(v) for v in sources["error"]],
+            # counts with the thousands separator (20.000), as everywhere else
+            **{c: [fmt.number(v) if not fmt.is_empty(v) else "" for v in sources[c]]
+               for c in ("rows_read", "rows_stored", "rows_quarantined")},
         ).rename(columns={
             "name": "Sumber", "kind": "Jenis", "is_demo": "Demo", "last_success_at": "Terakhir berhasil",
             "run_kind": "Proses terakhir", "status": "Status", "finished_at": "Selesai",
@@ -47,6 +64,7 @@ for name in ([] if sources.empty else sources.loc[sources["kind"] == "open311", 
 # --- end Open311 ---
 
 st.subheader("Unggah berkas")
+components.uploader_in_indonesian(ctx.settings.max_upload_mb, "CSV, XLSX")
 with st.form("data_upload", clear_on_submit=True):
     upload = st.file_uploader("Berkas CSV atau XLSX", type=["csv", "xlsx"],
                               max_upload_size=ctx.settings.max_upload_mb)
@@ -61,13 +79,18 @@ if submitted and upload is not None:
             st.error(str(exc))
         except Exception as exc:  # noqa: BLE001 - the importer's messages are written for people
             audit.record(data.store(), ctx.viewer.username, "import", f"{upload.name}: gagal", ok=False)
-            st.error(f"Berkas tidak dapat diimpor: {exc}")
+            # The message may quote the file's own text (a header, its name): plain text only.
+            st.error("Berkas tidak dapat diimpor:")
+            st.text(f"{fmt.plain_text(upload.name)}: {fmt.plain_text(exc)}")
         else:
             audit.record(data.store(), ctx.viewer.username, "import",
-                         f"{upload.name}: {report.rows_read} dibaca, {report.rows_stored} disimpan")
-            st.success(
-                f"{upload.name}: {fmt.number(report.rows_read)} baris dibaca, {fmt.number(report.rows_stored)} "
-                f"disimpan, {fmt.number(report.rows_quarantined)} dikarantina (sumber {report.source})."
+                         f"{upload.name}: {fmt.number(report.rows_read)} dibaca, "
+                         f"{fmt.number(report.rows_stored)} disimpan")
+            st.success("Berkas diimpor.")
+            st.text(
+                f"{fmt.plain_text(upload.name)}: {fmt.number(report.rows_read)} baris dibaca, "
+                f"{fmt.number(report.rows_stored)} disimpan, {fmt.number(report.rows_quarantined)} dikarantina "
+                f"(sumber {_word(report.source, KIND_LABELS)})."
             )
             for message in report.messages:
                 st.text(message)
@@ -96,10 +119,10 @@ else:
             try:
                 changed = data.add_alias(alias, target)
             except NotAllowed as exc:
-                st.error(str(exc))
+                st.error(page.escape_markdown(str(exc)))
             else:
                 audit.record(data.store(), ctx.viewer.username, "opd_alias", f"{alias} -> {target}")
-                st.success(f"{fmt.number(changed)} aduan kini tercatat pada {target}.")
+                st.success(f"{fmt.number(changed)} aduan kini tercatat pada {page.escape_markdown(target)}.")
 
 st.subheader("Tabel alias OPD")
 aliases = data.alias_table()

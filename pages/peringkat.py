@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import charts, components, data, page, presentation, registry, views
+from ui import cards, charts, components, data, page, registry, scorecard_download, views
 from ui import filters as ui_filters
 from ui import format as fmt
 
@@ -49,16 +49,37 @@ if filters.scope.opd is None and data.region_count(filters.scope.region_codes) >
 table = data.opd_table(filters)
 ranked, unranked = views.split_ranked(table)
 region = views.total_row(table)
+detail_page = registry.page("detail_opd")
+params = ui_filters.global_params()
 
 if ranked.empty and unranked.empty:
     components.empty_state("Belum ada aduan untuk periode ini", "Pilih periode lain di panel saring.")
     st.stop()
 
-if filters.scope.opd is not None:  # an OPD viewer: its place among all, no region-wide figure
-    own = views.opd_rows(table)
-    if not own.empty:
-        st.caption(f"{views.place_text(own.iloc[0]['rank'], table).capitalize()} OPD pada periode ini.")
-elif region is not None:
+if filters.scope.opd is not None:
+    # An OPD viewer sees its own place, never the other OPDs' figures.
+    own = views.opd_rows(table).iloc[0]
+    count = table.attrs.get("ranked_count")
+    if fmt.is_empty(own["rank"]):
+        place = views.unranked_text(kpi.min_volume)
+    else:
+        place = f"peringkat {fmt.number(own['rank'])}" + (f" dari {fmt.number(count)}" if count else "")
+    st.subheader(f"{fmt.plain_text(own['opd'])}: {place}")
+    cards.opd_cards(views.ranking_cards(views.opd_rows(table), lambda name: {**params, "opd": name},
+                                        kpi.min_volume, total=count), detail_page, key="own")
+    st.caption(f"Skor = Kecepatan 40% · Ketepatan 30% · Tuntas 30%; diperingkat bila ≥ {fmt.number(kpi.min_volume)} "
+               "aduan pada periode ini.")
+    scorecard_download.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
+    st.stop()
+
+with cards.phone_only("ranking"):
+    cards.opd_cards(
+        views.ranking_cards(pd.concat([ranked, unranked], ignore_index=True), lambda name: {**params, "opd": name},
+                            kpi.min_volume),
+        detail_page, key="rank",
+    )
+
+if region is not None:
     st.caption(
         f"Seluruh wilayah: skor {fmt.score(region['score'])} · Kecepatan {fmt.percent(region['response_on_time_pct'])}"
         f" · Ketepatan {fmt.percent(region['accuracy_pct'])} · Tuntas {fmt.percent(region['completion_pct'])}"
@@ -69,33 +90,37 @@ if not ranked.empty:
     charts.show(charts.score_bars(ranked, kpi.grade_baik, kpi.grade_cukup), key="peringkat_scores")
     st.caption(
         f"Garis titik-titik: batas nilai Cukup ({fmt.number(kpi.grade_cukup)}) dan Baik "
-        f"({fmt.number(kpi.grade_baik)}). Ketuk baris tabel untuk membuka detail OPD."
+        f"({fmt.number(kpi.grade_baik)})."
     )
-    selection = st.dataframe(
-        views.scorecard(ranked),
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="peringkat_table",
-        column_config={
-            "OPD": st.column_config.TextColumn("OPD", pinned=True),
-            **{name: st.column_config.Column(name, help=text) for name, text in views.SCORECARD_HELP.items()},
-        },
-    )
+    with cards.desktop_only("ranking_table"):
+        st.caption("Ketuk kotak di awal baris untuk membuka detail OPD.")
+        selection = st.dataframe(
+            views.scorecard(ranked),
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="peringkat_table",
+            column_config={
+                "OPD": st.column_config.TextColumn("OPD", pinned=True),
+                **{name: st.column_config.Column(name, help=text) for name, text in views.SCORECARD_HELP.items()},
+            },
+        )
     rows = selection.selection.rows if selection is not None else []
     detail_page = registry.page("detail_opd")
     if rows and detail_page is not None:
         chosen = str(ranked.iloc[rows[0]]["opd"])
         st.switch_page(detail_page, query_params={**ui_filters.global_params(), "opd": chosen})
 
-st.subheader("Data belum cukup")
-st.caption(
-    f"OPD dengan kurang dari {fmt.number(kpi.min_volume)} aduan pada periode ini tidak diberi peringkat."
-)
-if unranked.empty:
-    st.caption("Semua OPD memiliki aduan yang cukup.")
-else:
-    st.dataframe(views.scorecard(unranked.drop(columns=["rank", "grade", "score"])), hide_index=True,
-                 key="peringkat_unranked")
+with cards.desktop_only("unranked"):
+    st.subheader("Tidak diperingkat")
+    st.caption(
+        f"OPD dengan kurang dari {fmt.number(kpi.min_volume)} aduan pada periode ini: skornya ditampilkan, "
+        "tetapi tidak diberi peringkat dan predikat."
+    )
+    if unranked.empty:
+        st.caption("Semua OPD memiliki aduan yang cukup.")
+    else:
+        st.dataframe(views.scorecard(unranked.drop(columns=["rank", "grade"])),
+                     hide_index=True, key="peringkat_unranked")
 
-presentation.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)
+scorecard_download.scorecard_download_button(data.store(), ctx.settings, filters, ctx.viewer.username)

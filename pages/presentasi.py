@@ -11,7 +11,7 @@ import streamlit as st
 
 from access import gate
 from ui import filters as ui_filters
-from ui import presentation, registry
+from ui import registry, slides
 from ui.page import ensure_frame
 
 ensure_frame()  # a deep link on a fresh server: run the frame (and its gate) first
@@ -25,4 +25,4 @@ if not store.has_complaints():
     st.info("Belum ada data pengaduan untuk dipresentasikan. Impor data di halaman Data terlebih dahulu.")
     st.stop()
 
-presentation.show(store, settings, filters, exit_page=registry.page("ringkasan"))
+slides.show(store, settings, filters, exit_page=registry.page("ringkasan"))

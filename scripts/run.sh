@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  echo "[1/3] Membuat lingkungan Python di .venv ..."
   "$PYTHON" -m venv .venv
+else
+  echo "[1/3] Lingkungan Python .venv sudah ada."
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+echo "[2/3] Memasang paket dari requirements.txt (pertama kali sekitar satu menit) ..."
+.venv/bin/python -m pip install --disable-pip-version-check -r requirements.txt
+echo "[3/3] Menjalankan dasbor di http://localhost:${PORT:-8501} (hentikan dengan Ctrl+C) ..."
 exec .venv/bin/python -m streamlit run dashboard.py --server.port "${PORT:-8501}" "$@"

@@ -117,7 +117,9 @@ def scorecard_line(row: dict) -> str:
         tf.fmt_number(row["mean_rating"]),
         tf.fmt_int(row["overdue"]),
         tf.fmt_number(row["score"]),
-        tf.fmt_value("grade", row["grade"]),
+        # An unranked OPD keeps its score and shows no grade (one wording with screen and Excel).
+        "tidak diperingkat" if row["opd"] != "TOTAL" and tf.is_missing(row["rank"])
+        else tf.fmt_value("grade", row["grade"]),
     ]
     return " ".join(c for c in cells if c)
 

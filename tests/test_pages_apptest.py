@@ -135,8 +135,8 @@ def test_ringkasan_shows_four_headline_cards_with_change(app):
     at = app(None, FIXED)
     cards = _cards(at)
     assert list(cards) == ["received", "response_on_time_pct", "accuracy_pct", "completion_pct"]
-    assert "Perubahan dibanding" in _html(at)
-    assert any(s.value == "Perlu perhatian" for s in at.subheader)
+    assert "perubahan dibanding" in _html(at)
+    assert any(s.value == "Perlu perhatian saat ini" for s in at.subheader)
 
 
 def test_filter_change_changes_the_figures(app):
@@ -172,7 +172,7 @@ def test_query_parameters_restore_the_filters(app):
 def test_malformed_query_parameters_fall_back_to_defaults(app):
     at = app(None, {"periode": "kemarin", "dari": "x", "f_opd": "Tidak Ada OPD Ini", "asof": "nanti"})
     _assert_clean(at)
-    assert at.selectbox(key="flt_preset").value == "bulan_ini"
+    assert at.selectbox(key="flt_preset").value == "30_hari"
     assert at.session_state["filters"].opds == ()
 
 
@@ -201,12 +201,12 @@ def test_peringkat_scorecard_equals_metrics_report(app, demo_db):
         assert row.Terlambat == expected["overdue"]
 
 
-def test_terlambat_lists_every_overdue_complaint_of_the_report(app, demo_db):
+def test_terlambat_lists_every_backlog_overdue_complaint_of_the_report(app, demo_db):
     at = app("pages/terlambat.py", FIXED)
     _assert_clean(at)
     total = next(r for r in _report(demo_db) if r["opd"] == "TOTAL")
     table = at.dataframe[0].value
-    assert len(table) == total["overdue"]
+    assert len(table) == total["backlog_overdue"] > 0
     days = table["Hari kerja terlambat"].tolist()
     assert days == sorted(days, reverse=True)
 
@@ -218,7 +218,7 @@ def test_terlambat_filter_by_opd_narrows_the_list_and_sets_the_url(app):
     at.selectbox(key="terlambat_opd").set_value(name).run()
     _assert_clean(at)
     assert 0 < len(at.dataframe[0].value) < everyone
-    assert set(at.dataframe[0].value["OPD"]) == {name}
+    assert "OPD" not in at.dataframe[0].value.columns  # one OPD: no column repeating it
     assert at.query_params.get("opd") in (name, [name])
 
 
@@ -298,7 +298,7 @@ def test_upload_on_the_data_page_runs_the_importer_and_quarantines_bad_rows(empt
     at.file_uploader[0].upload("aduan.csv", csv, "text/csv")
     next(b for b in at.button if b.label == "Impor").click().run()
     _assert_clean(at)
-    assert any("2 baris dibaca, 1 disimpan, 1 dikarantina" in s.value for s in at.success)
+    assert any("2 baris dibaca, 1 disimpan, 1 dikarantina" in t.value for t in at.text)
     assert store.has_complaints() and not store.only_demo_data()
     store.dispose()
 
@@ -312,3 +312,17 @@ def test_a_pinned_as_of_from_a_link_can_be_released_to_now(app):
 
     assert at.session_state["filters"].as_of > datetime(2026, 11, 15, 4, tzinfo=UTC)  # now, not the pin
     assert "asof" not in at.query_params
+
+
+def test_a_file_name_and_header_from_data_stay_plain_text_on_the_data_page(empty_app):
+    """Issue 14 finding 8: a CSV header `![px](http://host/pixel.png)` once fetched an image."""
+    hostile = "![px](http://127.0.0.1:9/pixel.png)"
+    csv = f"tracking_id,{hostile}\nA-1,x\n".encode()
+    at = empty_app("pages/data.py")
+    at.file_uploader[0].upload("**tebal**[x](http://127.0.0.1:9).csv", csv, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception
+    markdown = [el.proto.body for kind in ("markdown", "error", "success", "caption", "warning")
+                for el in at.get(kind) if hasattr(el.proto, "body")]
+    assert not [m for m in markdown if "](http" in m], markdown
+    assert any("tebal" in t.value for t in at.text)  # said, as plain text

@@ -62,7 +62,7 @@ def test_score_bars_grow_with_the_number_of_opds_so_names_stay_readable():
 
 def test_response_histogram_marks_the_five_working_day_line():
     fig = charts.response_histogram(pd.Series([1.0, 200.0]))
-    assert any(shape.x0 == charts.RESPONSE_LINE_HOURS for shape in fig.layout.shapes)
+    assert any(shape.x0 == charts.RESPONSE_LINE_HOURS / 24 for shape in fig.layout.shapes)  # in days
     assert fig.layout.meta["late"] == 1
 
 
@@ -74,3 +74,44 @@ def test_trend_by_slice_draws_one_line_per_value():
 
 def test_indonesian_separators_in_plotly():
     assert charts.kpi_trend(_series()).layout.template.layout.separators == ",."
+
+
+def test_labels_from_data_are_plain_text_in_every_chart():
+    hostile = ['<a href="http://x">Dinas</a>', "<b>Tebal</b>", "Dinas \u202eNIAGA"]
+    table = pd.DataFrame({"opd": hostile, "score": [90.0, 80.0, 70.0], "grade": ["baik", "cukup", "cukup"]})
+    breakdown = pd.DataFrame({"category": hostile, "received": [5, 3, 1], "completion_pct": [50.0, None, 1.0],
+                              "overdue": [1, 0, 0]})
+    trend = pd.concat([_series().assign(opd=name) for name in hostile])
+    figures = [charts.score_bars(table), charts.breakdown_bars(breakdown, "category"),
+               charts.figure_trend(trend, "received", by="opd")]
+    for fig in figures:
+        shown = fig.to_json()
+        for raw in ("<a ", "<b>", "\u202e", "\\u202e"):
+            assert raw not in shown, raw
+        assert "&lt;b&gt;Tebal" in shown
+
+
+def test_every_axis_grows_its_margin_to_fit_labels_and_counts_use_separators():
+    figures = [charts.kpi_trend(_series()), charts.volume_trend(_series()),
+               charts.response_histogram(pd.Series([1.0, 50.0])),
+               charts.score_bars(pd.DataFrame({"opd": ["A"], "score": [90.0], "grade": ["baik"]}))]
+    for fig in figures:
+        assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin
+        assert fig.layout.xaxis.exponentformat == "none" and fig.layout.yaxis.separatethousands
+
+
+def test_a_month_not_over_yet_is_marked_and_not_joined_to_the_line():
+    fig = charts.kpi_trend(_series(), partial=[False, False, True])
+    assert fig.data[0].x[-1].endswith("*")
+    line = fig.data[0]
+    assert line.y[-1] is None  # the young month is no point of the line
+    assert any(trace.name == f"* {charts.PARTIAL_LABEL}" for trace in fig.data)
+
+
+def test_a_year_of_months_labels_at_most_six_so_a_phone_has_no_overlap():
+    months = pd.DataFrame({"period_start": [date(2025, m, 1) for m in range(1, 13)], "received": range(12),
+                           "response_on_time_pct": [50.0] * 12, "accuracy_pct": [50.0] * 12,
+                           "completion_pct": [50.0] * 12})
+    for fig in (charts.kpi_trend(months), charts.volume_trend(months), charts.figure_trend(months, "received")):
+        assert len(fig.layout.xaxis.tickvals) <= charts.MAX_TIME_TICKS
+        assert fig.layout.xaxis.tickvals[-1] == "Des 25"  # the newest month is always labelled

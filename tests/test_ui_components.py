@@ -112,3 +112,77 @@ def test_complaint_list_links_through_the_template_and_never_carries_reporter_co
     assert shown.loc[0, "Status"] == "Menunggu tindak lanjut"
     assert "Budi" not in shown.to_string()
     assert "Tautan" not in views.complaint_list(frame, "Asia/Makassar", "").columns
+
+
+def test_scorecard_download_has_indonesian_headers_and_grade_words_and_keeps_the_machine_sheet(tmp_path):
+    import io
+    from datetime import UTC, date, datetime
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from core.settings import Settings
+    from metrics.export import neutralise_cell, write_report
+    from metrics.filters import Filters
+
+    table = pd.DataFrame({
+        "opd": ["Dinas A", "＝cmd|' /C calc'!A0", "TOTAL"], "rank": pd.array([1, None, None], dtype="Int64"),
+        "grade": ["perlu_perhatian", "baik", "cukup"], "score": [60.0, 100.0, 75.0], "received": [20, 2, 22],
+    })
+    buffer = io.BytesIO()
+    filters = Filters(date(2026, 11, 1), date(2026, 11, 30), datetime(2026, 12, 4, tzinfo=UTC))
+    write_report(table, "xlsx", buffer, filters, Settings(), scorecard=True)
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames[0] == "Scorecard" and "Laporan KPI" in book.sheetnames
+    sheet = book["Scorecard"]
+    assert [c.value for c in sheet[1]] == ["Peringkat", "OPD", "Predikat", "Skor", "Aduan masuk"]
+    assert sheet["C2"].value == "Perlu perhatian"
+    assert sheet["A3"].value == "tidak diperingkat (kurang dari 5 aduan)" and sheet["C3"].value == "—"
+    assert sheet["B3"].value.startswith("'")  # a full-width ＝ is neutralised too
+    assert sheet["B4"].value == "Seluruh wilayah"
+    settings_sheet = {r[0].value: r[1].value for r in book["Pengaturan"].iter_rows(min_row=2)}
+    assert "'-" not in settings_sheet.values()
+    for raw in (" =1+1", "\t=1", "\n+1", "\u3000=1", "＋1", "－1", "＠SUM(A1)"):
+        assert neutralise_cell(raw).startswith("'"), raw
+
+
+def test_unknown_times_are_said_when_counted_and_nothing_when_the_column_is_absent():
+    import pandas as pd
+
+    from ui import views
+
+    assert views.unknown_time_note(pd.Series({"received": 10})) == ""
+    assert views.unknown_time_note(pd.Series({"response_time_unknown": 0})) == ""
+    note = views.unknown_time_note(pd.Series({"response_time_unknown": 12, "completion_time_unknown": 3}))
+    assert "12 aduan tanpa waktu tanggapan" in note and "3 aduan tanpa waktu selesai" in note
+    assert views.empty_speed_reason(pd.Series({"response_on_time_pct": None, "response_time_unknown": 4})).startswith(
+        "Kecepatan —")
+
+
+def test_cards_from_data_are_plain_text_and_links_escape():
+    from ui import cards
+
+    html_text = cards.complaint_cards_html([cards.ComplaintCard(
+        tracking_id='"><script>x</script>', opd="<b>Dinas</b>\u202e", headline="3 hari kerja terlambat",
+        url='https://www.lapor.go.id/laporan/detil/"x', subject="![px](http://host/pixel.png)",
+        actions=(("Hubungi", "https://wa.me/62812?text=a%20b"),),
+    )])
+    assert "<script>" not in html_text and "<b>Dinas" not in html_text and "\u202e" not in html_text
+    assert "&lt;b&gt;Dinas" in html_text and 'href="https://www.lapor.go.id/laporan/detil/&quot;x"' in html_text
+    assert "<img" not in html_text
+    opd_html = cards.opd_card_html(cards.OpdCard(name="<a href=x>Dinas</a>", value="90,0", rank="1", grade="baik"))
+    assert "<a href=x>" not in opd_html and "&lt;a href=x&gt;Dinas" in opd_html
+
+
+def test_hubungi_prefills_the_overdue_tracking_ids_and_offers_a_call():
+    from types import SimpleNamespace
+
+    from ui import contacts
+
+    book = {"Dinas A": SimpleNamespace(opd="Dinas A", name="Budi", role=None, whatsapp="0812-3456-7890", email=None)}
+    links = contacts.actions("Dinas A", book, ["5101", "5102"], "https://dasbor.example.go.id")
+    (label, whatsapp), (_, call) = links
+    assert label == "Hubungi Budi (WhatsApp)"
+    assert whatsapp.startswith("https://wa.me/6281234567890?text=") and "5101%2C%205102" in whatsapp
+    assert "dasbor.example.go.id" in whatsapp and call == "tel:+6281234567890"
+    assert contacts.actions("Dinas B", book, ["1"]) == []

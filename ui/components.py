@@ -167,3 +167,17 @@ def empty_state(title: str, hint: str) -> None:
 def page_heading(title: str, subtitle: str) -> None:
     st.title(title)
     st.caption(subtitle)
+
+
+def uploader_in_indonesian(max_mb: int, types: str) -> None:
+    """Streamlit's file uploader speaks English ("Upload", "50MB per file"): replace its words."""
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after'
+        ' { content: "Pilih berkas"; }'
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after'
+        f' {{ content: "Maks. {int(max_mb)} MB per berkas · {html.escape(types)}"; font-size: 0.85rem; }}'
+        "</style>"
+    )

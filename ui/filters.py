@@ -20,6 +20,7 @@ from core.settings import Settings
 from metrics.filters import Filters, Scope
 
 PRESETS: dict[str, str] = {
+    "30_hari": "30 hari terakhir",
     "minggu_ini": "Minggu ini",
     "bulan_ini": "Bulan ini",
     "bulan_lalu": "Bulan lalu",
@@ -27,7 +28,11 @@ PRESETS: dict[str, str] = {
     "tahun_ini": "Tahun ini",
     "custom": "Pilih tanggal",
 }
-DEFAULT_PRESET = "bulan_ini"
+# The default never shows a sliver: 30 days ending today, whatever the day of the month, compared
+# with the 30 days before (judged as of 30 days earlier, so equally mature). A calendar month
+# would be a few days old on the 4th or a month stale on the 28th (README, "Periode bawaan").
+DEFAULT_PRESET = "30_hari"
+ROLLING_DAYS = 30
 
 # URL parameter names of the global filters (short, readable in a shared link).
 PARAM_PRESET = "periode"
@@ -78,6 +83,8 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 
     "3 bulan terakhir" is this month and the two before it, so monthly trends get whole months.
     """
+    if preset == "30_hari":
+        return today - timedelta(days=ROLLING_DAYS - 1), today
     if preset == "minggu_ini":
         return today - timedelta(days=today.weekday()), today
     if preset == "bulan_ini":
@@ -108,9 +115,17 @@ def stable_now(ttl_seconds: int, now: datetime | None = None) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % step, tz=UTC)
 
 
-def build_filters(choice: FilterChoice, settings: Settings, scope: Scope, now: datetime | None = None) -> Filters:
-    """The `Filters` of a choice: its period in local dates, evaluated as of `as_of`."""
+def build_filters(
+    choice: FilterChoice, settings: Settings, scope: Scope, now: datetime | None = None,
+    not_before: datetime | None = None,
+) -> Filters:
+    """The `Filters` of a choice: its period in local dates, evaluated as of `as_of`.
+
+    A live as-of is now floored to the cache TTL, but never before `not_before` (the last
+    import): figures "dihitung per 10.45" must not leave out data "per 10.48"."""
     as_of = choice.as_of or stable_now(settings.cache_ttl_seconds, now)
+    if choice.as_of is None and not_before is not None and not_before > as_of:
+        as_of = min(not_before, now or datetime.now(UTC))
     today = as_of.astimezone(ZoneInfo(settings.kpi.timezone)).date()
     date_from, date_to = choice_range(choice, today)
     return Filters(
@@ -297,7 +312,12 @@ def render_filters(settings: Settings, scope: Scope, options: Mapping[str, Seque
             state[_WIDGET_PREFIX + "as_of"] = as_of = None
     choice = FilterChoice(preset=preset, date_from=date_from, date_to=date_to, slices=slices, as_of=as_of)
     sync_query_params(params_for_choice(choice), GLOBAL_PARAMS)
-    filters = build_filters(choice, settings, scope)
+    last_import = None
+    if as_of is None:
+        from ui import data
+
+        last_import = data.store().last_success()
+    filters = build_filters(choice, settings, scope, not_before=last_import)
     state[FILTERS_STATE_KEY] = filters
     return filters
 
@@ -315,6 +335,11 @@ def region_choices(options: Mapping[str, Sequence[str]], scope: Scope) -> dict[s
 
 def _channel_label(value: str) -> str:
     return value.replace("_", " ").capitalize()
+
+
+def local_today(filters: Filters, settings: Settings) -> date:
+    """The local date of the filters' as-of moment (which trend buckets are not over yet)."""
+    return filters.as_of.astimezone(ZoneInfo(settings.kpi.timezone)).date()
 
 
 def current_filters() -> Filters:

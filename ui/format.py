@@ -79,6 +79,35 @@ def month(value: date | datetime | None) -> str:
     return format_date(value, "MMM y", locale=LOCALE)
 
 
+def short_month(value: date | datetime | None) -> str:
+    """An axis label: Des 26."""
+    if is_empty(value):
+        return EMPTY
+    return format_date(value, "MMM yy", locale=LOCALE)
+
+
+def short_day(value: date | datetime | None) -> str:
+    """An axis label: 16 Nov."""
+    if is_empty(value):
+        return EMPTY
+    return format_date(value, "d MMM", locale=LOCALE)
+
+
+# Bidirectional and invisible format controls: a name holding U+202E would show reversed.
+_FORMAT_CONTROLS = dict.fromkeys(
+    [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0x061C, 0xFEFF]
+)
+
+
+def plain_text(value: object) -> str:
+    """A label from data as plain characters: no bidi overrides or zero-width controls, no
+    line breaks; an empty value is the dash. Escape it for the medium it goes into."""
+    if is_empty(value):
+        return EMPTY
+    text = str(value).translate(_FORMAT_CONTROLS)
+    return " ".join(text.split())
+
+
 def period(date_from: date, date_to: date) -> str:
     """1 – 22 Nov 2026, 3 Des 2025 – 5 Jan 2026, or a single day."""
     if date_from == date_to:

@@ -27,8 +27,8 @@ _IN_FRAME: contextvars.ContextVar[bool] = contextvars.ContextVar("in_frame", def
 
 EMPTY_HINT = (
     "Impor berkas ekspor SP4N-LAPOR! atau CSV di halaman Data, atau jalankan "
-    "`python -m data_sources import BERKAS` di server. Untuk mencoba dasbor dengan data contoh: "
-    "`python -m data_sources demo`."
+    "`.venv/bin/python -m data_sources import BERKAS` di folder dasbor di server. Untuk mencoba dasbor dengan "
+    "data contoh: `.venv/bin/python -m data_sources demo`."
 )
 
 

@@ -60,15 +60,29 @@ def visible_specs(allowed: Iterable[str]) -> list[PageSpec]:
     return specs
 
 
+ALIAS_SUFFIX = ":alias"
+_HOME_URL_PATH = "beranda"  # the default page's internal url_path: it is served at "/" anyway
+
+
 def st_pages(specs: Iterable[PageSpec]) -> dict[str, st.Page]:
-    """st.Page objects by key; keep them to switch pages (st.switch_page / st.page_link)."""
-    return {
-        spec.key: st.Page(
-            str(ROOT / spec.path), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-            default=spec.default,
+    """st.Page objects by key; keep them to switch pages (st.switch_page / st.page_link).
+
+    Streamlit serves the default page at "/" and forgets its url_path, so a link to
+    "/ringkasan" would pop up its English "Page not found". The default page therefore also
+    gets a hidden alias at its own url_path (key "<key>:alias"), which runs the same file.
+    """
+    pages: dict[str, st.Page] = {}
+    for spec in specs:
+        pages[spec.key] = st.Page(
+            str(ROOT / spec.path), title=spec.title, icon=spec.icon,
+            url_path=_HOME_URL_PATH if spec.default else spec.url_path, default=spec.default,
         )
-        for spec in specs
-    }
+        if spec.default:
+            pages[spec.key + ALIAS_SUFFIX] = st.Page(
+                str(ROOT / spec.path), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                visibility="hidden",
+            )
+    return pages
 
 
 PAGES_STATE_KEY = "_registry_pages"

@@ -196,7 +196,7 @@ def comparison_rows(opd_row: pd.Series, region: pd.Series | None) -> pd.DataFram
         ("Median tanggapan", "median_response_hours", fmt.hours),
         ("Rata-rata rating", "mean_rating", lambda v: fmt.number(v, 2)),
         ("Belum selesai", "open", fmt.number),
-        ("Terlambat", "overdue", fmt.number),
+        ("Terlambat (aduan periode ini)", "overdue", fmt.number),
         ("Didisposisi ulang", "redisposed_pct", fmt.percent),
     ]
     return pd.DataFrame(
@@ -241,3 +241,140 @@ def _complaint_url(template: str, tracking_id: str) -> str | None:
         return template.format(tracking_id=quote(tracking_id, safe=""))
     except (KeyError, IndexError, ValueError):
         return None
+
+
+# --- phone cards, backlog and partial buckets (issue 19) ---------------------------------------
+def partial_buckets(starts: list, freq: str, date_from: date, date_to: date, today: date) -> list[bool]:
+    """One flag per trend bucket: True when the bucket is not a whole, finished one (it starts
+    before the period, ends after it, or is not over at `today`): its figures are young."""
+    from datetime import timedelta
+
+    from metrics.filters import month_end
+
+    flags = []
+    for start in starts:
+        start = pd.Timestamp(start).date()
+        end = start + timedelta(days=6) if freq == "week" else month_end(start)
+        flags.append(start < date_from or end > date_to or end >= today)
+    return flags
+
+
+def unranked_text(min_volume: int) -> str:
+    """The one wording for an OPD below min_volume, on screen, PDF, slides and Excel."""
+    return f"tidak diperingkat (kurang dari {fmt.number(min_volume)} aduan)"
+
+
+def ranking_cards(rows: pd.DataFrame, params: Callable[[str], dict], min_volume: int,
+                  *, total: int | None = None) -> list:
+    """Ranked OPDs (best first) then the unranked, as OPD cards linking to their detail."""
+    from ui.cards import OpdCard
+
+    cards = []
+    for r in rows.itertuples():
+        ranked = not fmt.is_empty(r.rank)
+        rank = fmt.number(r.rank) if ranked else ""
+        if ranked and total:
+            rank = f"{rank}/{fmt.number(total)}"
+        meta = (f"Kecepatan {fmt.percent(r.response_on_time_pct)} · Ketepatan {fmt.percent(r.accuracy_pct)}"
+                f" · Tuntas {fmt.percent(r.completion_pct)} · {fmt.number(r.received)} aduan")
+        unknown = getattr(r, "response_time_unknown", None)
+        if not fmt.is_empty(unknown) and int(unknown) > 0:
+            meta += f" · {fmt.number(unknown)} tanpa waktu tanggapan yang dapat diketahui"
+        if not ranked:
+            meta = f"{unranked_text(min_volume)} · {meta}"
+        cards.append(OpdCard(
+            name=str(r.opd), value=fmt.score(r.score), rank=rank, grade=r.grade if ranked else None,
+            meta=meta, params=params(str(r.opd)),
+        ))
+    return cards
+
+
+def backlog_opd_rows(counts: pd.DataFrame, top: int | None = 5) -> pd.DataFrame:
+    """OPDs with backlog_overdue > 0, most first (the "Perlu perhatian" list), without TOTAL."""
+    rows = counts[counts["opd"] != TOTAL].copy()
+    rows["backlog_overdue"] = pd.to_numeric(rows["backlog_overdue"], errors="coerce").fillna(0).astype("int64")
+    rows = rows[rows["backlog_overdue"] > 0]
+    rows = rows.sort_values(["backlog_overdue", "opd"], ascending=[False, True], kind="mergesort")
+    return rows.head(top) if top else rows
+
+
+def backlog_total(counts: pd.DataFrame, column: str) -> int:
+    row = counts[counts["opd"] == TOTAL]
+    if row.empty:
+        return int(pd.to_numeric(counts.get(column, pd.Series(dtype="int64")), errors="coerce").fillna(0).sum())
+    value = row.iloc[0][column]
+    return 0 if fmt.is_empty(value) else int(value)
+
+
+def complaint_url(template: str, tracking_id: str) -> str | None:
+    return _complaint_url(template, str(tracking_id)) if template else None
+
+
+def complaint_cards(frame: pd.DataFrame, url_template: str, *, kind: str = "overdue", timezone: str = "",
+                    actions: Callable[[str], list] | None = None, show_opd: bool = True) -> list:
+    """Backlog complaints (metrics.backlog.backlog_complaints) as complaint cards, in its order."""
+    from ui.cards import ComplaintCard
+
+    cards = []
+    for r in frame.to_dict("records"):
+        if kind == "overdue":
+            days = fmt.number(r["working_days_overdue"])
+            headline = f"{days} hari kerja terlambat" + (" *" if r.get("times_estimated") else "")
+        else:
+            due = r.get("due_at")
+            headline = f"jatuh tempo {fmt.moment(due, timezone) if timezone and not fmt.is_empty(due) else fmt.EMPTY}"
+        cards.append(ComplaintCard(
+            tracking_id=str(r["tracking_id"]), opd=str(r["opd"]) if show_opd else "", headline=headline,
+            url=complaint_url(url_template, r["tracking_id"]), category=r.get("category"),
+            kecamatan=r.get("kecamatan"), subject=r.get("title"), soon=kind != "overdue",
+            actions=tuple(actions(str(r["opd"]))) if actions else (),
+        ))
+    return cards
+
+
+def unknown_time_note(row: pd.Series | dict | None) -> str:
+    """"12 aduan tanpa waktu tanggapan yang dapat diketahui" (KPI.md "Times that are only
+    estimates"); "" when the columns are absent or zero."""
+    if row is None:
+        return ""
+    parts = []
+    for column, what in (("response_time_unknown", "waktu tanggapan"), ("completion_time_unknown", "waktu selesai")):
+        value = row.get(column) if hasattr(row, "get") else None
+        if not fmt.is_empty(value) and int(value) > 0:
+            parts.append(f"{fmt.number(value)} aduan tanpa {what} yang dapat diketahui")
+    if not parts:
+        return ""
+    return "; ".join(parts) + " (waktu hanya perkiraan dari ekspor berkala), tidak dihitung dalam Kecepatan/tepat waktu."
+
+
+def empty_speed_reason(row: pd.Series | dict | None) -> str:
+    """Why Kecepatan is "—": nothing responded or due yet, or every response time unknown."""
+    if row is None or not fmt.is_empty(row.get("response_on_time_pct")):
+        return ""
+    unknown = row.get("response_time_unknown")
+    if not fmt.is_empty(unknown) and int(unknown) > 0:
+        return "Kecepatan — : semua waktu tanggapan hanya perkiraan, tidak dapat dinilai."
+    return "Kecepatan — : belum ada aduan yang ditanggapi atau lewat batas tanggapan."
+
+
+def backlog_table(frame: pd.DataFrame, timezone: str, url_template: str = "", *, kind: str = "overdue",
+                  show_opd: bool = True) -> pd.DataFrame:
+    """Backlog complaints for a desktop table: Indonesian headers, plain values, no "None"."""
+    out = pd.DataFrame({"Tracking ID": frame["tracking_id"].astype(str)})
+    if show_opd:
+        out["OPD"] = frame["opd"].astype(str)
+    if kind == "overdue":
+        out["Hari kerja terlambat"] = pd.to_numeric(frame["working_days_overdue"]).astype("int64")
+        out["Batas terlewat"] = [fmt.label(k) if isinstance(k, str) else fmt.EMPTY for k in frame["overdue_kind"]]
+    else:
+        out["Jatuh tempo"] = [fmt.moment(t, timezone) if not fmt.is_empty(t) else fmt.EMPTY for t in frame["due_at"]]
+    if "title" in frame:
+        out["Judul"] = [fmt.plain_text(t) for t in frame["title"]]
+    out["Kategori"] = [fmt.plain_text(v) for v in frame["category"]]
+    out["Kecamatan"] = [fmt.plain_text(v) for v in frame["kecamatan"]]
+    out["Masuk"] = [fmt.day(_local(t, timezone)) for t in frame["submitted_at"]]
+    out["Status"] = [fmt.label(s) for s in frame["status"]]
+    out["Waktu perkiraan"] = frame["times_estimated"].map({True: "ya", False: ""}).fillna("")
+    if url_template:
+        out["Tautan"] = [_complaint_url(url_template, t) for t in frame["tracking_id"].astype(str)]
+    return out.reset_index(drop=True)

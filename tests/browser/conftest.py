@@ -170,10 +170,11 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:  # noqa: ANN001
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
-    # Plotly and the data grid load lazily after the run: wait until every one has drawn.
+    # Plotly and the data grid load lazily after the run: wait until every one has drawn (a table
+    # hidden on a phone, where cards stand in for it, never draws).
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(e => e.querySelector('.main-svg'))
-              && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(e => e.querySelector('canvas'))""",
+              && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(e => e.offsetParent === null || e.querySelector('canvas'))""",
         timeout=timeout_ms,
     )
     page.wait_for_timeout(300)

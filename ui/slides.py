@@ -1,4 +1,4 @@
-"""Briefings on screen: the projector slides, keyboard/remote navigation, and the export buttons.
+"""The projector slides of the Presentasi page, with keyboard/remote navigation.
 
 The slides are sized with viewport units so they fill a 1920x1080 projector and stay readable
 from the back of a room: white on a dark navy, signal colours brightened for a washed-out
@@ -6,16 +6,18 @@ beam, one idea per slide. Figures come from `metrics.briefing.collect`, the same
 briefing and the WhatsApp summary use, so the room, the paper and the chat agree.
 
 Complaint texts are never shown here: only tracking ids, OPD, category, kecamatan and days.
+The overdue slide shows the backlog (KPI.md: what is late now, whatever the period), so its
+count is the one on Ringkasan and Aduan Terlambat. Below 640 px (a phone) the slides reflow:
+cards two by two, type in rem, the table without its widest columns.
 """
 
 from __future__ import annotations
 
 import html
-import io
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,19 +26,14 @@ from plotly.subplots import make_subplots
 
 from core.settings import Settings
 from metrics import text_format as tf
+from metrics.backlog import backlog_complaints, backlog_counts
 from metrics.briefing import (
     HEADLINE_LABELS,
     BriefingFigures,
     collect,
-    file_name,
     freshness_text,
-    render_pdf,
-    summary_figures,
 )
 from metrics.filters import Filters
-from metrics.summary import summary_text
-
-log = logging.getLogger(__name__)
 
 RANKING_ROWS_PER_SLIDE = 10
 OVERDUE_ON_SLIDE = 10
@@ -101,6 +98,29 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
   display: flex; justify-content: space-between; }}
 .pz-demo {{ color: {AMBER}; font-weight: 700; }}
 .pz-empty {{ font-size: 2.2vw; color: {MUTED}; margin-top: 10vh; }}
+.pz-note {{ color: {MUTED}; font-size: min(1.1vw, 2vh); margin-top: 1vh; }}
+.pz-table th.pz-wrap {{ white-space: normal; }}
+/* A phone: no 590 px cards, no 6 px type. */
+@media (max-width: 640px) {{
+  .pz-slide {{ min-height: 0; }}
+  .pz-kicker {{ font-size: 0.8rem; }}
+  .pz-slide h1.pz-title {{ font-size: 1.45rem; }}
+  .pz-sub, .pz-note {{ font-size: 0.8rem; margin-bottom: 0.6rem; }}
+  .pz-cards {{ grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0.5rem; flex: none; }}
+  .pz-card {{ padding: 0.6rem 0.7rem; border-radius: 0.6rem; }}
+  .pz-card-label {{ font-size: 0.8rem; }}
+  .pz-card-value {{ font-size: 1.6rem; }}
+  .pz-card-delta {{ font-size: 0.85rem; }}
+  .pz-card-prev {{ font-size: 0.72rem; }}
+  .pz-table {{ font-size: 0.78rem; table-layout: auto; }}
+  .pz-table th {{ font-size: 0.7rem; padding: 0.3rem 0.25rem; }}
+  .pz-table td {{ padding: 0.35rem 0.25rem; white-space: normal; overflow-wrap: anywhere; }}
+  .pz-table col {{ width: auto !important; }}
+  .pz-table .pz-wide {{ display: none; }}
+  .pz-badge {{ font-size: 0.7rem; padding: 0.05rem 0.35rem; border-radius: 0.4rem; }}
+  .pz-foot {{ font-size: 0.72rem; }}
+  .pz-empty {{ font-size: 1rem; margin-top: 1rem; }}
+}}
 /* The small control strip under the slide: quiet, so the room looks at the figures. */
 .st-key-pz_controls {{ opacity: 0.55; }}
 .st-key-pz_controls:hover {{ opacity: 1; }}
@@ -161,6 +181,31 @@ def figures(store: Any, settings: Settings, filters: Filters) -> BriefingFigures
     )
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """The backlog's overdue count, due-soon count and its most overdue complaints."""
+
+    overdue: int
+    due_soon: int
+    top: pd.DataFrame
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def _backlog(_store: Any, _settings: Settings, db: str, version: str, fkey: str, _filters: Filters) -> Backlog:
+    counts = backlog_counts(_store, _filters, _settings)
+    total = counts[counts["opd"] == "TOTAL"]
+    top = backlog_complaints(_store, _filters, _settings, kind="overdue", limit=OVERDUE_ON_SLIDE)
+    if total.empty:
+        return Backlog(0, 0, top)
+    return Backlog(int(total["backlog_overdue"].iloc[0]), int(total["due_soon"].iloc[0]), top)
+
+
+def backlog(store: Any, settings: Settings, filters: Filters) -> Backlog:
+    return _backlog(
+        store, settings, settings.db_url + repr(settings.kpi), store.data_version(), repr(filters), filters
+    )
+
+
 # --- slides ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Slide:
@@ -177,7 +222,7 @@ def build_slides(fig: BriefingFigures) -> list[Slide]:
     for part in range(parts):
         suffix = f" ({part + 1}/{parts})" if parts > 1 else ""
         slides.append(Slide("peringkat", f"Peringkat OPD{suffix}", part))
-    slides.append(Slide("terlambat", "Pengaduan paling lama melewati tenggat"))
+    slides.append(Slide("terlambat", "Pengaduan terlambat saat ini"))
     slides.append(Slide("tren", "Tren bulanan"))
     return slides
 
@@ -216,10 +261,15 @@ def _delta_html(column: str, delta: float | None) -> str:
     return f'<div class="pz-card-delta" style="color:{colour}">{arrow}{_esc(text)}</div>'
 
 
+# The period's overdue count beside the backlog's on the next slide: say which one it is.
+HEADLINE_OVERRIDES = {"overdue": "Terlambat (aduan periode ini)"}
+
+
 def headline_html(fig: BriefingFigures) -> str:
     total = fig.total
     cards = []
     for column, label in HEADLINE_LABELS.items():
+        label = HEADLINE_OVERRIDES.get(column, label)
         cards.append(
             f'<div class="pz-card" data-testid="pz-card-{column}">'
             f'<div class="pz-card-label">{_esc(label)}</div>'
@@ -240,7 +290,7 @@ def _badge(grade: Any) -> str:
     )
 
 
-def ranking_html(fig: BriefingFigures, part: int) -> str:
+def ranking_html(fig: BriefingFigures, part: int, min_volume: int = 5) -> str:
     ranked = fig.ranked
     if ranked.empty:
         return '<div class="pz-empty">Belum ada OPD yang memenuhi syarat peringkat.</div>'
@@ -249,8 +299,9 @@ def ranking_html(fig: BriefingFigures, part: int) -> str:
     head = (
         f"<colgroup>{cols}</colgroup>"
         "<tr><th class='num'>#</th><th>OPD</th><th class='num'>Skor</th><th>Predikat</th>"
-        "<th class='num'>Kecepatan</th><th class='num'>Ketepatan</th><th class='num'>Tuntas</th>"
-        "<th class='num'>Terlambat</th><th class='num'>Masuk</th></tr>"
+        "<th class='num pz-wide'>Kecepatan</th><th class='num pz-wide'>Ketepatan</th>"
+        "<th class='num pz-wide'>Tuntas</th><th class='num pz-wide'>Terlambat</th>"
+        "<th class='num pz-wide'>Masuk</th></tr>"
     )
 
     def row(r: pd.Series, css: str = "", rank_text: str | None = None, name: str | None = None) -> str:
@@ -258,29 +309,43 @@ def ranking_html(fig: BriefingFigures, part: int) -> str:
             f"<tr class='{css}' data-testid='pz-rank-row'><td class='num'>{_esc(rank_text if rank_text is not None else tf.fmt_int(r['rank']))}</td>"
             f"<td>{_esc(name or r['opd'])}</td>"
             f"<td class='num pz-score'>{_esc(tf.fmt_number(r['score']))}</td><td>{_badge(r['grade'])}</td>"
-            f"<td class='num'>{_esc(tf.fmt_pct(r['response_on_time_pct']))}</td>"
-            f"<td class='num'>{_esc(tf.fmt_pct(r['accuracy_pct']))}</td>"
-            f"<td class='num'>{_esc(tf.fmt_pct(r['completion_pct']))}</td>"
-            f"<td class='num'>{_esc(tf.fmt_int(r['overdue']))}</td>"
-            f"<td class='num'>{_esc(tf.fmt_int(r['received']))}</td></tr>"
+            f"<td class='num pz-wide'>{_esc(tf.fmt_pct(r['response_on_time_pct']))}</td>"
+            f"<td class='num pz-wide'>{_esc(tf.fmt_pct(r['accuracy_pct']))}</td>"
+            f"<td class='num pz-wide'>{_esc(tf.fmt_pct(r['completion_pct']))}</td>"
+            f"<td class='num pz-wide'>{_esc(tf.fmt_int(r['overdue']))}</td>"
+            f"<td class='num pz-wide'>{_esc(tf.fmt_int(r['received']))}</td></tr>"
         )
 
     rows = [row(r) for _, r in chunk.iterrows()]
     last = (part + 1) * RANKING_ROWS_PER_SLIDE >= len(ranked)
+    note = ""
     if last:
         rows.append(row(fig.total, "pz-total", rank_text="", name="Seluruh wilayah"))
-    return f"<table class='pz-table'>{head}{''.join(rows)}</table>"
+        note = unranked_note(fig, min_volume)
+    return f"<table class='pz-table'>{head}{''.join(rows)}</table>{note}"
 
 
-def overdue_html(fig: BriefingFigures) -> str:
-    rows = fig.overdue.head(OVERDUE_ON_SLIDE)
+def unranked_note(fig: BriefingFigures, min_volume: int) -> str:
+    """The OPDs below min_volume under the last ranking slide: their score, and why no rank."""
+    rows = fig.opd_rows
+    unranked = rows[rows["rank"].isna()]
+    if unranked.empty:
+        return ""
+    names = " · ".join(f"{_esc(r['opd'])} {_esc(tf.fmt_number(r['score']))}" for _, r in unranked.iterrows())
+    return (f'<div class="pz-note" data-testid="pz-unranked">Tidak diperingkat (kurang dari '
+            f"{_esc(tf.fmt_int(min_volume))} aduan): {names}</div>")
+
+
+def overdue_html(rows: pd.DataFrame) -> str:
+    """The backlog's most overdue complaints (metrics.backlog.backlog_complaints order)."""
+    rows = rows.head(OVERDUE_ON_SLIDE)
     if rows.empty:
-        return '<div class="pz-empty">Tidak ada pengaduan yang melewati tenggat.</div>'
-    cols = "".join(f"<col style='width:{w}%'>" for w in (10, 34, 23, 15, 12, 6))
+        return '<div class="pz-empty">Tidak ada pengaduan yang terlambat saat ini.</div>'
+    cols = "".join(f"<col style='width:{w}%'>" for w in (10, 32, 22, 14, 12, 10))
     head = (
         f"<colgroup>{cols}</colgroup>"
-        "<tr><th>Tracking ID</th><th>OPD</th><th>Kategori</th><th>Kecamatan</th>"
-        "<th>Tenggat</th><th class='num'>Hari kerja</th></tr>"
+        "<tr><th>Tracking ID</th><th>OPD</th><th class='pz-wide'>Kategori</th><th class='pz-wide'>Kecamatan</th>"
+        "<th class='pz-wide'>Tenggat</th><th class='num pz-wrap'>Hari kerja terlambat</th></tr>"
     )
     body = []
     for _, r in rows.iterrows():
@@ -288,18 +353,25 @@ def overdue_html(fig: BriefingFigures) -> str:
         body.append(
             f"<tr data-testid='pz-overdue-row'><td>{_esc(r['tracking_id'])}</td>"
             f"<td title='{_esc(r['opd'])}'>{_esc(r['opd'])}</td>"
-            f"<td>{_esc(tf.MISSING if tf.is_missing(r['category']) else r['category'])}</td>"
-            f"<td>{_esc(tf.MISSING if tf.is_missing(r['kecamatan']) else r['kecamatan'])}</td>"
-            f"<td>{_esc(tf.OVERDUE_KIND_LABELS.get(r['overdue_kind'], r['overdue_kind']))}</td>"
+            f"<td class='pz-wide'>{_esc(tf.MISSING if tf.is_missing(r['category']) else r['category'])}</td>"
+            f"<td class='pz-wide'>{_esc(tf.MISSING if tf.is_missing(r['kecamatan']) else r['kecamatan'])}</td>"
+            f"<td class='pz-wide'>{_esc(tf.OVERDUE_KIND_LABELS.get(r['overdue_kind'], r['overdue_kind']))}</td>"
             f"<td class='num pz-late'>{_esc(tf.fmt_int(r['working_days_overdue']))}{estimated}</td></tr>"
         )
     return f"<table class='pz-table' data-testid='pz-overdue'>{head}{''.join(body)}</table>"
 
 
 def trend_figure(fig: BriefingFigures) -> go.Figure:
-    """Received per month (bars) over the three percentages (lines), in projector type sizes."""
+    """Received per month (bars) over the three percentages (lines), in projector type sizes.
+
+    A month not over yet is marked "*" and drawn as an open marker off the line, never a fall."""
+    from ui.format import short_month
+    from ui.views import partial_buckets
+
     trend = fig.trend
-    labels = [tf.fmt_month(d) for d in trend["period_start"]]
+    today = fig.filters.as_of.astimezone(ZoneInfo(fig.timezone)).date()
+    partial = partial_buckets(trend["period_start"].tolist(), "month", fig.trend_from, fig.filters.date_to, today)
+    labels = [short_month(d) + ("*" if young else "") for d, young in zip(trend["period_start"], partial, strict=True)]
     chart = make_subplots(
         rows=2,
         cols=1,
@@ -325,9 +397,14 @@ def trend_figure(fig: BriefingFigures) -> go.Figure:
         ("accuracy_pct", AMBER, "dash"),
         ("completion_pct", GREEN, "dot"),
     ):
+        values = trend[column].tolist()
+        young = [v if p else None for v, p in zip(values, partial, strict=True)]
+        if any(v is not None and v == v for v in young):
+            chart.add_scatter(x=labels, y=young, mode="markers", showlegend=False, row=2, col=1,
+                              marker=dict(size=16, color=colour, symbol="circle-open", line=dict(width=4)))
         chart.add_scatter(
             x=labels,
-            y=trend[column],
+            y=[None if p else v for v, p in zip(values, partial, strict=True)],
             name=tf.KPI_LABELS[column],
             mode="lines+markers",
             line=dict(color=colour, width=6, dash=dash),
@@ -398,12 +475,19 @@ def _mirror_url(index: int, auto: int) -> None:
         del st.query_params[PARAM_AUTO]
 
 
-def render_slide(fig: BriefingFigures, slides: list[Slide], index: int, settings: Settings) -> None:
+def render_slide(
+    fig: BriefingFigures, slides: list[Slide], index: int, settings: Settings, store: Any = None,
+) -> None:
     slide = slides[index]
     number, count = index + 1, len(slides)
     if slide.kind == "ringkasan":
         fresh, stale = freshness_text(fig, settings.freshness_warning_hours)
         sub = f"dibandingkan {fig.previous_period_label} · {fresh}"
+        from ui.views import unknown_time_note
+
+        note = unknown_time_note(fig.total)
+        if note:
+            sub += f" · {note}"
         st.html(_frame(fig, slide, number, count, headline_html(fig), sub))
     elif slide.kind == "peringkat":
         sub = (
@@ -412,27 +496,40 @@ def render_slide(fig: BriefingFigures, slides: list[Slide], index: int, settings
             f"{tf.fmt_number(settings.kpi.weight_tuntas * 100, 0)}%; diperingkat bila ≥ "
             f"{settings.kpi.min_volume} pengaduan"
         )
-        st.html(_frame(fig, slide, number, count, ranking_html(fig, slide.part), sub))
+        st.html(_frame(fig, slide, number, count, ranking_html(fig, slide.part, settings.kpi.min_volume), sub))
     elif slide.kind == "terlambat":
+        late = backlog(store, settings, fig.filters)
         sub = (
-            f"{tf.fmt_int(fig.overdue_total)} pengaduan lewat tenggat; "
-            f"{tf.fmt_int(min(len(fig.overdue), OVERDUE_ON_SLIDE))} yang paling lama "
-            "(hari kerja sejak tenggat tanggapan atau penyelesaian terlewat)"
+            f"{tf.fmt_int(late.overdue)} pengaduan terlambat saat ini (dari periode mana pun), "
+            f"{tf.fmt_int(late.due_soon)} akan jatuh tempo; {tf.fmt_int(min(len(late.top), OVERDUE_ON_SLIDE))} "
+            "yang paling lama (hari kerja sejak batas tanggapan atau penyelesaian terlewat)"
         )
-        st.html(_frame(fig, slide, number, count, overdue_html(fig), sub))
+        st.html(_frame(fig, slide, number, count, overdue_html(late.top), sub))
     else:
-        sub = f"{tf.fmt_month(fig.trend_from)} – {tf.fmt_date(fig.filters.date_to)}, menurut bulan masuk"
+        sub = (f"{tf.fmt_month(fig.trend_from)} – {tf.fmt_date(fig.filters.date_to)}, menurut bulan masuk; "
+               "* bulan belum lengkap (angkanya belum matang, bukan penurunan)")
         # A Plotly chart cannot live inside st.html, so heading, chart and footer are stacked.
         st.html(
             f'<div class="pz-slide pz-compact" data-testid="pz-slide" data-slide="{number}" '
             f'data-kind="{slide.kind}">{_head(fig, slide, sub)}</div>'
         )
-        st.plotly_chart(
-            trend_figure(fig),
-            config={"displayModeBar": False, "staticPlot": True},
-            theme=None,
-            key=f"pz_trend_{number}",
-        )
+        from ui import cards, charts
+        from ui.views import partial_buckets
+
+        cards.css()
+        with cards.desktop_only("pz_trend"):
+            st.plotly_chart(
+                trend_figure(fig),
+                config={"displayModeBar": False, "staticPlot": True},
+                theme=None,
+                key=f"pz_trend_{number}",
+            )
+        with cards.phone_only("pz_trend"):  # projector type does not fit a phone: the page's own charts
+            today = fig.filters.as_of.astimezone(ZoneInfo(fig.timezone)).date()
+            partial = partial_buckets(fig.trend["period_start"].tolist(), "month", fig.trend_from,
+                                      fig.filters.date_to, today)
+            charts.show(charts.volume_trend(fig.trend, partial=partial), key=f"pz_trend_volume_{number}")
+            charts.show(charts.kpi_trend(fig.trend, partial=partial), key=f"pz_trend_kpi_{number}")
         st.html(f'<div class="pz-slide pz-compact">{_foot(fig, number, count)}</div>')
 
 
@@ -467,7 +564,7 @@ def show(store: Any, settings: Settings, filters: Filters, exit_page: Any = None
             _go((state[SLIDE_STATE] + 1) % count)  # an unattended screen loops
         index = state[SLIDE_STATE]
         _mirror_url(index, auto)
-        render_slide(fig, slides, index, settings)
+        render_slide(fig, slides, index, settings, store)
 
     _slide_fragment()
 
@@ -499,72 +596,3 @@ def show(store: Any, settings: Settings, filters: Filters, exit_page: Any = None
         st.caption("← → / PageUp PageDown untuk berpindah slide")
         if exit_page is not None:
             st.page_link(exit_page, label="Keluar dari presentasi", icon=":material/close:")
-
-
-# --- exports: PDF briefing, WhatsApp summary, Excel scorecard ----------------------------------
-def briefing_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh PDF briefing" button: the PDF is built only when clicked, for the viewer valid
-    then (ui.downloads), and audited."""
-    from ui import downloads
-
-    def build(scoped: Filters, _viewer: Any) -> bytes:
-        return render_pdf(collect(store, scoped, settings), settings)
-
-    st.download_button(
-        "Unduh PDF briefing",
-        data=downloads.for_viewer_now(
-            store, settings, filters, build, f"briefing PDF {filters.date_from} s.d. {filters.date_to}"
-        ),
-        file_name=file_name(filters, settings.region_name),
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        on_click="rerun",  # a refused click then lands on the gate, which says why in Indonesian
-        key="dl_briefing_pdf",
-    )
-
-
-def summary_block(
-    store: Any, settings: Settings, filters: Filters, *, table: pd.DataFrame | None = None,
-    comparison: pd.DataFrame | None = None, admin: dict[str, Any] | None = None,
-) -> None:
-    """The "Salin ringkasan" block: the WhatsApp text in st.code, whose copy button copies it.
-
-    `table`, `comparison` and `admin` are the page's own (cached) results for these filters, so
-    the text repeats the figures on the page without computing them again."""
-    fig = summary_figures(store, filters, settings, table=table, comparison=comparison, admin=admin)
-    st.markdown("**Salin ringkasan** untuk grup WhatsApp pimpinan")
-    st.code(summary_text(fig, settings.dashboard_url), language=None, wrap_lines=True)
-
-
-def scorecard_xlsx(store: Any, settings: Settings, filters: Filters) -> bytes:
-    """The report command's xlsx workbook (metrics.export.write_report) as bytes."""
-    from metrics.export import write_report
-    from metrics.kpi import admin_figures, opd_table
-
-    table = opd_table(store, filters, settings)
-    # The admin figures span every OPD's complaints: not for an OPD viewer.
-    admin = admin_figures(store, filters, settings) if filters.scope.opd is None else None
-    buffer = io.BytesIO()
-    write_report(table, "xlsx", buffer, filters, settings, admin=admin)
-    return buffer.getvalue()
-
-
-def scorecard_download_button(store: Any, settings: Settings, filters: Filters, username: str | None) -> None:
-    """The "Unduh scorecard Excel" button of the ranking page: built when clicked, for the viewer
-    valid then (ui.downloads), and audited."""
-    from ui import downloads
-
-    def build(scoped: Filters, _viewer: Any) -> bytes:
-        return scorecard_xlsx(store, settings, scoped)
-
-    st.download_button(
-        "Unduh scorecard Excel",
-        data=downloads.for_viewer_now(
-            store, settings, filters, build, f"scorecard Excel {filters.date_from} s.d. {filters.date_to}"
-        ),
-        file_name=file_name(filters, settings.region_name, "xlsx").replace("briefing-", "scorecard-"),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:",
-        on_click="rerun",  # a refused click then lands on the gate, which says why in Indonesian
-        key="dl_scorecard_xlsx",
-    )
