@@ -504,7 +504,7 @@ def test_an_opd_viewers_total_is_its_own_row_under_any_slicer(real_app):
 def test_an_opd_viewers_scorecard_download_holds_only_its_own_figures(real_app):
     import openpyxl
 
-    from ui.presentation import scorecard_xlsx
+    from ui.scorecard_download import scorecard_xlsx
 
     filters = _scoped(categories=(SCRIPT,))
     book = openpyxl.load_workbook(io.BytesIO(scorecard_xlsx(real_app, real_app.settings, filters)))
