@@ -237,7 +237,7 @@ def _head(fig: BriefingFigures, slide: Slide, sub: str = "") -> str:
 
 
 def _foot(fig: BriefingFigures, number: int, count: int) -> str:
-    demo = '<span class="pz-demo">DATA DEMO · </span>' if fig.only_demo else ""
+    demo = '<span class="pz-demo">DATA CONTOH · </span>' if fig.has_demo else ""
     return (
         f'<div class="pz-foot"><span>{demo}Dihitung per {_esc(fig.as_of_label)}</span>'
         f'<span data-testid="pz-counter">{number} / {count}</span></div>'
