@@ -14,4 +14,5 @@ fi
 echo "[2/3] Memasang paket dari requirements.txt (pertama kali sekitar satu menit) ..."
 .venv/bin/python -m pip install --disable-pip-version-check -r requirements.txt
 echo "[3/3] Menjalankan dasbor di http://localhost:${PORT:-8501} (hentikan dengan Ctrl+C) ..."
-exec .venv/bin/python -m streamlit run dashboard.py --server.port "${PORT:-8501}" "$@"
+# serve.py runs dashboard.py as st.App: anti-framing headers and an HttpOnly sign-in cookie.
+exec .venv/bin/python -m streamlit run serve.py --server.port "${PORT:-8501}" "$@"
