@@ -69,7 +69,8 @@ DISPOSED_UNKNOWN_BIT = 1
 FIRST_RESPONSE_UNKNOWN_BIT = 2
 CLOSED_UNKNOWN_BIT = 4
 FORMAT_VERSION = "4"
-DISK_CACHE_MIN_ROWS = 50_000  # below this, loading from the database is quick enough
+# Below this, loading from the database is quick enough (KPI_COLUMNAR_DISK_MIN_ROWS: benchmarks).
+DISK_CACHE_MIN_ROWS = int(os.environ.get("KPI_COLUMNAR_DISK_MIN_ROWS", "50000"))
 FETCH_ROWS = 50_000
 MEMORY_ENTRIES = 2
 
@@ -169,8 +170,11 @@ def _query(store: Any, since_seq: int | None = None, sentinel: bool = False) -> 
     columns += [flags.label("flags"), unknown.label("unknown")] + [C[n] for n in LABELS]
     stmt = select(*columns)
     if since_seq is not None:
+        # Unordered, so the database reads the rows by the change_seq index (with ORDER BY id
+        # SQLite scans the whole table in id order instead); `_merge` sorts them.
         stmt = stmt.where(C.change_seq > since_seq)
-    stmt = stmt.order_by(C.id)
+    else:
+        stmt = stmt.order_by(C.id)
     if sentinel:
         first = select(*(literal(v).label(n) for n, v in (
             ("id", -1), *((n, 0) for n in (*INSTANTS, "flags", "unknown")),
@@ -383,8 +387,8 @@ def _finish(store: Any, block: Block) -> ComplaintColumns:
 
 def _canonical_labels(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes renumbered in order of first appearance, unused labels dropped (as a rebuild)."""
-    used, first = np.unique(codes[codes >= 0], return_index=True)
-    order = used[np.argsort(first, kind="stable")]
+    order = pd.unique(codes)  # in order of appearance (a hash table, no sort)
+    order = order[order >= 0]
     remap = np.full(len(labels) + 1, -1, dtype=np.int32)  # the last slot is code -1
     remap[order] = np.arange(len(order), dtype=np.int32)
     return remap[codes], np.asarray(labels, dtype=object)[order]
@@ -393,6 +397,8 @@ def _canonical_labels(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
 def _merge(store: Any, base: ComplaintColumns, block: Block) -> ComplaintColumns:
     """`base` with the changed rows of `block` replaced in place and the new ones added."""
     values, labels = block
+    by_id = np.argsort(values["id"], kind="stable")
+    values = {name: array[by_id] for name, array in values.items()}
     base_ids = np.asarray(base["id"])
     ids = values["id"]
     pos = np.searchsorted(base_ids, ids)
@@ -411,10 +417,14 @@ def _merge(store: Any, base: ComplaintColumns, block: Block) -> ComplaintColumns
     values["flags"] = values["flags"].astype(np.int32)
     values["unknown"] = values["unknown"].astype(np.int8)
     values["submitted_date"] = _submitted_dates(store, values["submitted_at"])
+    n_base, n_fresh = len(base_ids), int(fresh.sum())
     for name, changed in values.items():
-        array = np.array(base[name])  # a copy: the base may be memory-mapped read-only
+        # One copy (the base may be memory-mapped read-only), the new rows after it.
+        array = np.empty(n_base + n_fresh, dtype=changed.dtype)
+        array[:n_base] = base[name]
         array[at] = changed[known]
-        merged[name] = np.concatenate([array, changed[fresh]]) if fresh.any() else array
+        array[n_base:] = changed[fresh]
+        merged[name] = array
     all_ids = merged["id"]
     if fresh.any() and len(base_ids) and ids[fresh].min() <= base_ids[-1]:
         order = np.argsort(all_ids, kind="stable")  # a new id below the copy's highest
