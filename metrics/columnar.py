@@ -221,43 +221,59 @@ def _fetch_tuples(cursor: Any, sql: str) -> Block:
     return values, labels
 
 
-def _arrow_block(table: Any) -> Block:
-    """An Arrow table of the query's columns as numpy arrays; labels dictionary-encoded in order
-    of first appearance, as `_fetch_tuples` codes them."""
-    values: dict[str, np.ndarray] = {}
-    for name in NUMERIC:
-        values[name] = table.column(name).to_numpy().astype(np.int64)
-    labels: dict[str, np.ndarray] = {}
-    for name in LABELS:
-        column = table.column(name).cast("string").combine_chunks()
-        encoded = column.dictionary_encode()
-        values[name] = encoded.indices.fill_null(-1).to_numpy().astype(np.int32)
-        labels[name] = np.array(encoded.dictionary.to_pylist(), dtype=object)
+def _arrow_block(batches: Iterable[Any]) -> Block:
+    """Arrow record batches of the query's columns as numpy arrays, batch by batch (so neither
+    the Arrow table nor a million text values live at once); labels coded in order of first
+    appearance, as `_fetch_tuples` codes them."""
+    numeric: dict[str, list[np.ndarray]] = {n: [] for n in NUMERIC}
+    label_codes: dict[str, list[np.ndarray]] = {n: [] for n in LABELS}
+    label_index: dict[str, dict[str, int]] = {n: {} for n in LABELS}
+    for batch in batches:
+        for name in NUMERIC:
+            numeric[name].append(batch.column(name).to_numpy().astype(np.int64))
+        for name in LABELS:
+            encoded = batch.column(name).cast("string").dictionary_encode()
+            index = label_index[name]
+            mapping = np.array(
+                [index.setdefault(v, len(index)) for v in encoded.dictionary.to_pylist()] + [-1],
+                dtype=np.int32,
+            )
+            label_codes[name].append(mapping[encoded.indices.fill_null(-1).to_numpy()])
+    values = {
+        name: np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        for name, parts in numeric.items()
+    }
+    for name, parts in label_codes.items():
+        values[name] = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    labels = {name: np.array(list(label_index[name]), dtype=object) for name in LABELS}
     return values, labels
 
 
 # ADBC's SQLite driver carries its own copy of SQLite. Two copies in one process break each
 # other's POSIX locks (sqlite.org/howtocorrupt.html 2.2.1; here a connection of Python's sqlite3
 # then failed with "disk I/O error" and ADBC missed committed WAL pages), so the SQLite read runs
-# in a child process that sends the columns back as an Arrow IPC stream.
+# in a child process: the change marker on the first line, then an Arrow IPC stream of batches.
 _SQLITE_READER = """
 import sys
 import adbc_driver_sqlite.dbapi as adbc
 import pyarrow as pa
+out = sys.stdout.buffer
 connection = adbc.connect(sys.argv[1])  # one read transaction: the marker and the rows agree
 try:
     cursor = connection.cursor()
     cursor.execute("SELECT value FROM meta WHERE key = 'change_seq'")
     row = cursor.fetchone()
+    out.write(((str(row[0]) if row and row[0] is not None else "0") + "\\n").encode())
     cursor.execute(sys.stdin.read())
-    table = cursor.fetch_arrow_table().slice(1)  # without the sentinel row
+    reader = cursor.fetch_record_batch()
+    with pa.ipc.new_stream(out, reader.schema) as writer:
+        first = True
+        for batch in reader:
+            writer.write_batch(batch.slice(1) if first else batch)  # without the sentinel row
+            first = False
     cursor.close()
 finally:
     connection.close()
-seq = str(row[0]) if row and row[0] is not None else "0"
-table = table.replace_schema_metadata({"change_seq": seq})
-with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as writer:
-    writer.write_table(table)
 """
 
 
@@ -290,17 +306,19 @@ def _load_arrow(store: Any) -> tuple[Block, int] | None:
     parsed = make_url(store.settings.db_url)
     try:
         if reader == "adbc-sqlite-process":
-            done = subprocess.run(
+            child = subprocess.Popen(
                 [sys.executable, "-c", _SQLITE_READER, str(parsed.database)],
-                input=_query(store, sentinel=True).encode(), capture_output=True, timeout=900,
-                check=False,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
-            if done.returncode != 0:
-                return None
-            table = pa.ipc.open_stream(pa.py_buffer(done.stdout)).read_all()
-            seq = int(table.schema.metadata[b"change_seq"])
-            del done
-            return _arrow_block(table), seq
+            try:
+                child.stdin.write(_query(store, sentinel=True).encode())
+                child.stdin.close()
+                seq = int(child.stdout.readline())
+                block = _arrow_block(pa.ipc.open_stream(child.stdout))
+            finally:
+                child.stdout.close()
+                returncode = child.wait()
+            return (block, seq) if returncode == 0 else None
         import adbc_driver_postgresql.dbapi as adbc_pg
 
         uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -309,8 +327,8 @@ def _load_arrow(store: Any) -> tuple[Block, int] | None:
             cursor.execute(_seq_sql())
             seq = _as_seq(cursor.fetchone())
             cursor.execute(_query(store))
-            table = cursor.fetch_arrow_table()
-        return _arrow_block(table), seq
+            block = _arrow_block(cursor.fetch_record_batch())
+        return block, seq
     except Exception:  # noqa: BLE001 - any driver or child failure: the DB-API path
         return None
 
