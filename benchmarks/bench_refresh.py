@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{ratio(peak, TARGET_REBUILD_MB)}) [{load()}]")
 
     wall, cpu, mb = run_report(url, date_from, date_to, output)  # builds and saves the copy
-    print(f"first report (copy built and saved): {wall:.2f} s (cpu {cpu:.2f} s), {mb:.0f} MB [{load()}]")
+    print(f"first report of this run (builds or refreshes the saved copy): {wall:.2f} s (cpu {cpu:.2f} s), {mb:.0f} MB [{load()}]")
     wall, cpu, mb = run_report(url, date_from, date_to, output)
     print(f"warm report (nothing changed): {wall:.2f} s (cpu {cpu:.2f} s), {mb:.0f} MB [{load()}]")
     for round_no in range(2):
