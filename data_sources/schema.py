@@ -162,11 +162,14 @@ complaints = Table(
     Column("closed_time_unknown", Boolean, nullable=False, default=False),
     Column("first_seen_at", Instant, nullable=False),
     Column("updated_at", Instant, nullable=False),
+    # The write that last changed the row (meta change_seq), read by metrics/columnar.py
+    Column("change_seq", BigInteger, nullable=False, default=0, server_default="0"),
     UniqueConstraint("source_id", "tracking_id"),
     Index("ix_complaints_submitted_date_opd", "submitted_date", "opd"),
     Index("ix_complaints_opd_submitted_date", "opd", "submitted_date"),
     Index("ix_complaints_region_submitted_date", "region_code", "submitted_date"),
     Index("ix_complaints_status", "status"),
+    Index("ix_complaints_change_seq", "change_seq"),
 )
 
 status_history = Table(

@@ -247,7 +247,7 @@ _migrate_lock = threading.Lock()
 # The newest migration in migrations/versions (a test keeps the two equal). Comparing it with
 # the database's alembic_version in one query spares every command and page process from
 # importing Alembic (about 0.4 s) when there is nothing to migrate.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def _alembic_config() -> Any:
@@ -353,6 +353,19 @@ class Store:
         else:
             with self.engine.begin() as c:
                 _do(c)
+
+    def next_change_seq(self, conn: Connection) -> int:
+        """The next change marker (meta `change_seq`), for the complaints one write changes.
+
+        Every statement that changes complaints sets their change_seq to it, so the columnar
+        copy (metrics/columnar.py) reads only those rows. One atomic increment: the meta row
+        stays locked until the transaction commits, so markers are committed in their order
+        and a reader that sees marker n sees every row marked up to n.
+        """
+        return int(conn.exec_driver_sql(
+            "INSERT INTO meta (key, value) VALUES ('change_seq', '1') ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) RETURNING value"
+        ).scalar_one())
 
     def data_version(self) -> str:
         """Changes whenever complaints are written; a cache key for computed figures."""
@@ -696,7 +709,7 @@ class Store:
                     changed = conn.execute(
                         update(complaints)
                         .where(complaints.c.opd_raw.in_(raw_names), complaints.c.opd != name)
-                        .values(opd=name)
+                        .values(opd=name, change_seq=self.next_change_seq(conn))
                     ).rowcount
                     if changed:
                         self.meta_set("data_version", str(to_micros(utc_now())), conn)
@@ -730,7 +743,7 @@ class Store:
                 changed = conn.execute(
                     update(complaints)
                     .where(complaints.c.opd_raw.in_(raw_names))
-                    .values(opd=opd_name)
+                    .values(opd=opd_name, change_seq=self.next_change_seq(conn))
                 ).rowcount
             self.meta_set("data_version", str(to_micros(utc_now())), conn)
         return changed
@@ -799,6 +812,7 @@ class Store:
             self.meta_set("data_version", str(now), conn)
             if in_transaction is not None:  # e.g. the first real import removing demo data
                 in_transaction(conn)
+            seq = self.next_change_seq(conn)
             existing = self._existing(conn, source_id, frame["tracking_id"].tolist())
             frame = frame.merge(existing, on="tracking_id", how="left", suffixes=("", "_old"))
             plan: _Observation | None = None
@@ -827,15 +841,16 @@ class Store:
                 ids[is_new] = self._allocate_ids(conn, new_count)
                 columns = _db_columns(frame[is_new])
                 columns.update(id=ids[is_new].astype(np.int64).tolist(), source_id=source_id,
-                               first_seen_at=now, updated_at=now)
+                               first_seen_at=now, updated_at=now, change_seq=seq)
                 _insert_many(conn, complaints, columns)
             fresh = ~is_new & ~stale
             if fresh.any():
                 columns = _db_columns(frame[fresh])
-                columns["updated_at"] = now
+                columns.update(updated_at=now, change_seq=seq)
                 _update_many(conn, complaints, columns, ids[fresh].astype(np.int64).tolist())
             if stale.any():
                 columns = _db_columns(frame.loc[stale, list(STALE_WRITE)])
+                columns["change_seq"] = seq
                 _update_many(conn, complaints, columns, ids[stale].astype(np.int64).tolist())
             if plan is not None:
                 result.history_added = _write_runs(
@@ -1001,6 +1016,8 @@ class Store:
             self.meta_set("calendar_fingerprint", fingerprint, conn)
             if changed:
                 self.meta_set("data_version", str(to_micros(utc_now())), conn)
+                # Every row changed: a columnar copy from before is rebuilt, not refreshed.
+                self.meta_set("columnar_rebuild_seq", str(self.next_change_seq(conn)), conn)
         return changed
 
 
@@ -1383,7 +1400,8 @@ def _db_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
     return columns
 
 
-_WRITABLE = frozenset(complaints.c.keys()) - {"id", "source_id", "first_seen_at", "updated_at"}
+_WRITABLE = frozenset(complaints.c.keys()) - {
+    "id", "source_id", "first_seen_at", "updated_at", "change_seq"}
 
 
 def iter_chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

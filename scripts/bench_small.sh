@@ -15,7 +15,7 @@ run() {
   echo "-- $(( SECONDS - started )) s"
 }
 
-known=(bench_demo.py bench_report.py bench_import.py bench_scale.py bench_topics.py)
+known=(bench_demo.py bench_report.py bench_import.py bench_scale.py bench_topics.py bench_refresh.py)
 
 if [ -f benchmarks/bench_demo.py ]; then
   # Below 10,000 complaints bench_demo only shows its figures (fixed costs dominate).
@@ -32,6 +32,7 @@ if [ -f benchmarks/bench_scale.py ]; then
   # Both databases; PostgreSQL is reported as skipped when no server answers.
   run "$PYTHON" benchmarks/bench_scale.py --small --json-out "$scratch/scale.json"
 fi
+if [ -f benchmarks/bench_refresh.py ]; then run "$PYTHON" benchmarks/bench_refresh.py --small --dir "$scratch/refresh"; fi
 
 if [ -f benchmarks/bench_topics.py ]; then
   run "$PYTHON" benchmarks/bench_topics.py --small --json-out "$scratch/topics.json"

@@ -531,5 +531,7 @@ def test_an_opd_viewer_sees_its_rank_as_rank_of_count_and_no_region_figure(real_
     at = _page(_sign_in(_run(), "pupr"), "peringkat")
     _assert_clean(at)
     captions = [c.value for c in at.caption]
-    assert any(re.fullmatch(r"Peringkat \d+ dari \d+ OPD pada periode ini\.", c) for c in captions), captions
-    assert not any("Seluruh wilayah" in c for c in captions)
+    headings = [h.value for h in at.subheader]
+    # "<OPD>: peringkat 7 dari 23" (or "tidak diperingkat ..." below min_volume), nothing of others.
+    assert any(re.search(r": (peringkat \d+ dari \d+|tidak diperingkat)", h) for h in headings), headings
+    assert not any("Seluruh wilayah" in c for c in captions + headings)

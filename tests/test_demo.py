@@ -325,7 +325,7 @@ def test_load_demo_seeds_opd_reference_names_and_aliases(store):
 
 
 def test_loading_the_same_demo_twice_changes_nothing(store):
-    columns = [c for c in schema.complaints.c if c.name not in ("updated_at", "first_seen_at")]
+    columns = [c for c in schema.complaints.c if c.name not in ("updated_at", "first_seen_at", "change_seq")]
 
     def snapshot() -> pd.DataFrame:
         return store.frame(select(*columns).order_by(schema.complaints.c.tracking_id))

@@ -314,13 +314,24 @@ def test_a_pinned_as_of_from_a_link_can_be_released_to_now(app):
     assert "asof" not in at.query_params
 
 
-def test_a_file_name_and_header_from_data_stay_plain_text_on_the_data_page(empty_app):
+def test_a_file_name_and_header_from_data_stay_plain_text_on_the_data_page(empty_app, tmp_path):
     """Issue 14 finding 8: a CSV header `![px](http://host/pixel.png)` once fetched an image."""
     hostile = "![px](http://127.0.0.1:9/pixel.png)"
     csv = f"tracking_id,{hostile}\nA-1,x\n".encode()
-    at = empty_app("pages/data.py")
+    from access import accounts
+
+    store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    accounts.create_user(store, "admin", "analis", "Sandi-Uji-12345")  # only an analyst may upload
+    store.dispose()
+    at = empty_app()
+    at.text_input(key="access_username").input("admin")
+    at.text_input(key="access_password").input("Sandi-Uji-12345")
+    next(b for b in at.button if b.label == "Masuk").click()
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
     at.file_uploader[0].upload("**tebal**[x](http://127.0.0.1:9).csv", csv, "text/csv")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Impor").click().run()
     assert not at.exception
     markdown = [el.proto.body for kind in ("markdown", "error", "success", "caption", "warning")
                 for el in at.get(kind) if hasattr(el.proto, "body")]

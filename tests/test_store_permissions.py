@@ -53,7 +53,7 @@ def test_the_sqlite_store_and_its_folder_are_owner_only(tmp_path, usual_umask):
 def test_columnar_copies_are_owner_only(sqlite_store, tmp_path, usual_umask):
     source = sqlite_store.ensure_source("berkas", "canonical")
     sqlite_store.write_complaints(source, _complaints(5), run_id=None, observed_at=datetime.now(UTC))
-    columns = columnar._load_from_db(sqlite_store)
+    columns = columnar.rebuild(sqlite_store)
     target = tmp_path / "cache" / "kolom" / "complaints-1"
     columnar._save(columns, target)
     assert os.umask(0o022) == 0o022  # the process's umask is left as it was

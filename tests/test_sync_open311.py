@@ -750,11 +750,18 @@ def test_the_data_page_shows_each_open311_servers_profile_as_plain_text(tmp_path
     store.ensure_source("kota", "open311")
     save_profile(store, "kota", profile)
     store.ensure_source("belum", "open311")
+    from access import accounts
+
+    accounts.create_user(store, "admin", "analis", "Sandi-Uji-12345")  # the Data page is analysts'
     store.dispose()
     monkeypatch.setenv("COMPLAINTS_DB_URL", url)
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="access_username").input("admin")
+    at.text_input(key="access_password").input("Sandi-Uji-12345")
+    next(b for b in at.button if b.label == "Masuk").click()
     at.run()
     at.switch_page("pages/data.py")
     at.run()

@@ -81,9 +81,11 @@ def test_filters_carry_the_viewer_scope_into_the_cache_key():
     assert repr(f.build_filters(choice, Settings(), scope)) != repr(f.build_filters(choice, Settings(), Scope()))
 
 
-def test_registry_lists_all_nine_pages_with_url_paths_equal_to_their_file_stems():
+def test_registry_lists_every_page_with_url_paths_equal_to_their_file_stems():
     keys = [p.key for p in PAGES]
-    assert keys == ["ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "presentasi", "data", "akun", "audit"]
+    assert keys == [
+        "ringkasan", "peringkat", "detail_opd", "terlambat", "tren", "topik", "presentasi", "data", "akun", "audit"
+    ]
     assert len({p.url_path for p in PAGES}) == len(PAGES)
     for spec in PAGES:
         # A fresh server resolves deep links by file stem (legacy pages/ mode): see PageSpec.
