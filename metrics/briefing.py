@@ -507,7 +507,7 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
     total = fig.total
     gap = 6.0
     w = (pdf.content_width - 2 * gap) / 3
-    h = 50.0
+    h = 46.0
     top = pdf.get_y() + 2
     for i, column in enumerate(HEADLINE):
         x = pdf.l_margin + (i % 3) * (w + gap)
@@ -528,6 +528,16 @@ def _headline(pdf: BriefingPDF, fig: BriefingFigures) -> None:
         )
     y = top + 2 * (h + gap) + 2
     pdf.set_xy(pdf.l_margin, y)
+    # KPI.md: a document that shows Kecepatan says how many times could not be known.
+    unknown = tf.unknown_times_note(total.get("response_time_unknown", 0), total.get("completion_time_unknown", 0))
+    if unknown:
+        pdf.font(9, colour=MUTED)
+        pdf.multi_cell(
+            pdf.content_width, 4.2,
+            pdf.clean(f"{unknown}: tidak dihitung dalam angka tepat waktu dan median (waktu tahap "
+                      "hanya perkiraan dari snapshot ekspor)."),
+            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        )
     backlog = fig.backlog_total
     pdf.font(12, bold=True)
     pdf.text_cell(0, 8, f"Saat ini, semua periode (per {fig.as_of_label})", new_line=True)

@@ -42,6 +42,10 @@ def summary_text(fig: BriefingFigures, dashboard_url: str) -> str:
             f"Tuntas {_with_delta(fig, 'completion_pct', total['completion_pct'])}"
         ),
     ]
+    # KPI.md: every text that shows Kecepatan says how many times could not be known.
+    unknown = tf.unknown_times_note(total.get("response_time_unknown", 0), total.get("completion_time_unknown", 0))
+    if unknown:
+        lines.append(f"({unknown}: tidak dihitung dalam angka tepat waktu dan median)")
     best, lowest = fig.best, fig.lowest
     scoped = fig.filters.scope.opd
     if scoped is not None:
