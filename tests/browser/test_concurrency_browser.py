@@ -366,8 +366,16 @@ def run_import_while_refreshing(browser, base_url: str, db_url: str, rows: int, 
     failure: list[BaseException] = []
 
     def do_import() -> None:
+        # The subject here is what sessions see while batches commit, in the open demo (no
+        # accounts), so the rows go into a demo source. The importer refuses a demo source name
+        # for real imports (DATA.md; tested in tests/test_demo_never_mixed.py): lift that one
+        # guard (and the first-real-import demo removal it implies) for this writer only.
+        from unittest import mock
+
         try:
-            import_file(store, csv_path, source=source, chunk_rows=batch)
+            with mock.patch("data_sources.importer.is_demo_source_name", return_value=False), \
+                    mock.patch("data_sources.importer.DemoRemoval.hook", return_value=None):
+                import_file(store, csv_path, source=source, chunk_rows=batch)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             failure.append(exc)
 
