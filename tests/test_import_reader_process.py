@@ -42,7 +42,8 @@ def _canonical_csv(path: Path, rows: int) -> Path:
 
 def _complaints(store, source: str) -> list[tuple]:
     c, s = schema.complaints, schema.sources
-    skip = {"id", "source_id", "first_seen_at", "updated_at"}
+    # change_seq counts writes (metrics.columnar refresh), not what was stored: batches may differ.
+    skip = {"id", "source_id", "first_seen_at", "updated_at", "change_seq"}
     cols = [col for col in c.columns if col.name not in skip]
     return store.execute(
         select(*cols).join(s, s.c.id == c.c.source_id).where(s.c.name == source).order_by(c.c.tracking_id)
