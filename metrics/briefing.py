@@ -98,11 +98,6 @@ class BriefingFigures:
     backlog: pd.DataFrame = field(default_factory=pd.DataFrame)  # metrics.backlog.backlog_counts
     due_soon: pd.DataFrame = field(default_factory=pd.DataFrame)  # due_soon complaints, soonest first
     due_soon_until: datetime | None = None  # deadline(as_of, due_soon_days): the warning window's end
-
-    @property
-    def only_demo(self) -> bool:
-        """Kept for callers of the earlier name: True whenever demo complaints are counted."""
-        return self.has_demo
     topics: Any = None  # metrics.briefing_topics.TopicFigures: the "Yang paling banyak dikeluhkan" page
 
     @property
