@@ -8,11 +8,11 @@ sentence; callers never put a password, a hash or a reporter's identity into it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from data_sources.audit_log import audit_row
 from data_sources.schema import audit_log
 
 log = logging.getLogger(__name__)
@@ -23,22 +23,13 @@ ACTIONS = (
     "user_add", "user_disable", "user_enable", "user_passwd", "user_role",
 )
 COLUMNS = ["at", "username", "action", "detail", "ok"]
-MAX_DETAIL = 1000
 
 
 def record(store, username: str | None, action: str, detail: str | None = None, ok: bool = True) -> None:  # noqa: ANN001
     """Append one entry. Never raises: an audit failure must not break a sign-in or an export."""
     try:
         with store.engine.begin() as conn:
-            conn.execute(
-                insert(audit_log).values(
-                    at=datetime.now(UTC),
-                    username=(username or "")[:100] or None,
-                    action=action[:50],
-                    detail=(detail or "")[:MAX_DETAIL] or None,
-                    ok=bool(ok),
-                )
-            )
+            audit_row(conn, username, action, detail, ok)  # the store layer's one writer of the log
     except Exception as exc:  # noqa: BLE001 - logged, never propagated (see docstring)
         log.warning("audit entry %s for %s not written: %s", action, username, exc.__class__.__name__)
 
